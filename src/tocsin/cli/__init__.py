@@ -1,0 +1,1 @@
+"""Command-line interface: the only place (with ``service``) that decides about files, terminals and exit codes."""

@@ -1,0 +1,1 @@
+"""Trajectory physics: atmosphere, equations of motion, propagation, class catalogue, aim solver."""

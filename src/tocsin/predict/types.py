@@ -1,0 +1,51 @@
+"""Impact and launch predictions handed from ``predict`` to ``zones``/``alert``: plain arrays.
+
+Status codes say why a track has no usable impact point; a track that cannot reach the ground is
+reported as such, never given a fake impact point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tocsin._types import FloatArray, IntArray
+
+STATUS_OK = 0  # ballistic, impact predicted
+STATUS_BOOSTING = 1  # still thrusting: impact spread over feasible burnouts (valid, wide)
+STATUS_NO_IMPACT = 2  # escape or orbit: does not reach the ground
+STATUS_BELOW_GROUND = 3  # state already below the terrain
+STATUS_INVALID = 4  # NaN or non-positive-definite covariance
+STATUS_NAMES = ("ok", "boosting", "no_impact", "below_ground", "invalid")
+
+
+@dataclass(frozen=True)
+class ImpactPredictions:
+    """Predicted impact (and launch) for every confirmed track at one decision time.
+
+    The sample cloud (``samples_*``, shape (N, S), equal weights, NaN where a sample does not reach the
+    ground) is what zone probabilities are computed from; the mean and 2x2 east/north covariance
+    summarise it for output. Launch fields are NaN until estimated.
+    """
+
+    t_unix_s: float
+    track_ids: tuple[str, ...]
+    status: IntArray  # (N,) STATUS_* codes
+    reason: tuple[str, ...]  # (N,) human-readable reason for a non-OK status, "" when OK
+    impact_t_unix_s: FloatArray  # (N,)
+    impact_t_sigma_s: FloatArray  # (N,)
+    impact_lat_deg: FloatArray  # (N,)
+    impact_lon_deg: FloatArray  # (N,)
+    impact_cov_en_m2: FloatArray  # (N, 2, 2)
+    samples_lat_deg: FloatArray  # (N, S)
+    samples_lon_deg: FloatArray  # (N, S)
+    samples_t_unix_s: FloatArray  # (N, S)
+    danger_radius_m: FloatArray  # (N,) from the class estimate
+    class_names: tuple[str, ...]  # catalogue classes, column order of class_prob
+    class_prob: FloatArray  # (N, C)
+    launch_lat_deg: FloatArray  # (N,)
+    launch_lon_deg: FloatArray  # (N,)
+    launch_t_unix_s: FloatArray  # (N,)
+    launch_cov_en_m2: FloatArray  # (N, 2, 2)
+
+    def __len__(self) -> int:
+        return len(self.track_ids)

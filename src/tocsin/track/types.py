@@ -1,0 +1,56 @@
+"""The track picture handed from the tracker to prediction: plain arrays, no per-track objects.
+
+State convention (every stage after ingest): ECEF WGS-84, SI units,
+``x = [x_m, y_m, z_m, vx_mps, vy_mps, vz_mps, ln(beta_kg_m2)]`` (algorithms.md section 2: ln beta is
+positive-definite and nearer Gaussian than beta).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tocsin._types import FloatArray, IntArray
+
+STATE_DIM = 7
+#: IMM flight-phase modes, in the column order of ``mode_prob``.
+MODE_NAMES: tuple[str, ...] = ("boost", "ballistic", "reentry")
+
+
+@dataclass(frozen=True)
+class TrackSnapshot:
+    """Confirmed tracks after a tracker step.
+
+    Each track's state is given at its own last update time ``t_update_unix_s``; consumers propagate
+    from there. ``boost_accel_mps2`` is the estimated non-gravitational (thrust) acceleration while the
+    boost mode is likely, zeros otherwise.
+    """
+
+    t_unix_s: float  # time of the newest measurement the tracker has used
+    track_ids: tuple[str, ...]
+    t_update_unix_s: FloatArray  # (N,)
+    x: FloatArray  # (N, 7)
+    P: FloatArray  # (N, 7, 7)
+    mode_prob: FloatArray  # (N, len(MODE_NAMES))
+    boost_accel_mps2: FloatArray  # (N, 3)
+    first_t_unix_s: FloatArray  # (N,) time of the track's first measurement
+    n_updates: IntArray  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+    @staticmethod
+    def empty(t_unix_s: float) -> TrackSnapshot:
+        """A snapshot with no tracks."""
+        return TrackSnapshot(
+            t_unix_s=t_unix_s,
+            track_ids=(),
+            t_update_unix_s=np.zeros(0),
+            x=np.zeros((0, STATE_DIM)),
+            P=np.zeros((0, STATE_DIM, STATE_DIM)),
+            mode_prob=np.zeros((0, len(MODE_NAMES))),
+            boost_accel_mps2=np.zeros((0, 3)),
+            first_t_unix_s=np.zeros(0),
+            n_updates=np.zeros(0, dtype=np.int64),
+        )
