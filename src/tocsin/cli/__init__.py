@@ -1,1 +1,1 @@
-"""Command-line interface: the only place (with ``service``) that decides about files, terminals and exit codes."""
+"""Command-line interface: with `service`, the only place that decides about files, terminals, exit codes."""

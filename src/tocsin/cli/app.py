@@ -53,9 +53,11 @@ def show_progress() -> bool:
 def simulate(
     scenario: Annotated[str, typer.Argument(help="Bundled scenario name or a scenario YAML file.")],
     out: Annotated[Path, typer.Option("--out", help="Directory to write the five contract files into.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives identical files.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives identical files.")
+    ] = 0,
 ) -> None:
-    """Simulate a scenario: writes sensors.json, measurements.jsonl, zones.geojson, truth.jsonl, events.json."""
+    """Simulate a scenario into DIR: sensors, measurements, zones, truth and events files."""
     from tocsin.cli.simulate_cmd import run_simulate
 
     run_simulate(scenario, out, seed, progress=show_progress())

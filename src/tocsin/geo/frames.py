@@ -12,8 +12,9 @@ from tocsin._types import FloatArray
 from tocsin.geo.wgs84 import A_M, B_M, E2, EP2
 
 
-def geodetic_to_ecef(lat_rad: FloatArray | float, lon_rad: FloatArray | float,
-                     alt_m: FloatArray | float) -> FloatArray:
+def geodetic_to_ecef(
+    lat_rad: FloatArray | float, lon_rad: FloatArray | float, alt_m: FloatArray | float
+) -> FloatArray:
     """Geodetic latitude/longitude (rad) and ellipsoidal height (m) to ECEF (m), shape (..., 3)."""
     lat = np.asarray(lat_rad, dtype=np.float64)
     lon = np.asarray(lon_rad, dtype=np.float64)
@@ -28,8 +29,9 @@ def geodetic_to_ecef(lat_rad: FloatArray | float, lon_rad: FloatArray | float,
     return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
 
 
-def geodetic_deg_to_ecef(lat_deg: FloatArray | float, lon_deg: FloatArray | float,
-                         alt_m: FloatArray | float) -> FloatArray:
+def geodetic_deg_to_ecef(
+    lat_deg: FloatArray | float, lon_deg: FloatArray | float, alt_m: FloatArray | float
+) -> FloatArray:
     """Same as :func:`geodetic_to_ecef` with latitude and longitude in degrees."""
     return geodetic_to_ecef(np.radians(lat_deg), np.radians(lon_deg), alt_m)
 
@@ -95,30 +97,44 @@ def enu_rotation(lat_rad: FloatArray | float, lon_rad: FloatArray | float) -> Fl
     return np.stack([east, north, up], axis=-2)
 
 
-def ecef_to_enu(xyz_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float,
-                alt0_m: FloatArray | float) -> FloatArray:
+def ecef_to_enu(
+    xyz_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float, alt0_m: FloatArray | float
+) -> FloatArray:
     """ECEF points (m) to ENU (m) about an origin given geodetically; broadcasts over leading axes."""
     origin = geodetic_to_ecef(lat0_rad, lon0_rad, alt0_m)
     rot = enu_rotation(lat0_rad, lon0_rad)
-    return np.einsum("...ij,...j->...i", rot, np.asarray(xyz_m, dtype=np.float64) - origin)
+    out: FloatArray = np.einsum("...ij,...j->...i", rot, np.asarray(xyz_m, dtype=np.float64) - origin)
+    return out
 
 
-def enu_to_ecef(enu_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float,
-                alt0_m: FloatArray | float) -> FloatArray:
+def enu_to_ecef(
+    enu_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float, alt0_m: FloatArray | float
+) -> FloatArray:
     """ENU (m) about a geodetic origin back to ECEF (m)."""
     origin = geodetic_to_ecef(lat0_rad, lon0_rad, alt0_m)
     rot = enu_rotation(lat0_rad, lon0_rad)
-    return np.einsum("...ji,...j->...i", rot, np.asarray(enu_m, dtype=np.float64)) + origin
+    out: FloatArray = np.einsum("...ji,...j->...i", rot, np.asarray(enu_m, dtype=np.float64)) + origin
+    return out
 
 
-def ecef_vector_to_enu(vec: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float) -> FloatArray:
+def ecef_vector_to_enu(
+    vec: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float
+) -> FloatArray:
     """Rotate ECEF vectors (velocities, lines of sight) into the local ENU axes (no translation)."""
-    return np.einsum("...ij,...j->...i", enu_rotation(lat0_rad, lon0_rad), np.asarray(vec, dtype=np.float64))
+    out: FloatArray = np.einsum(
+        "...ij,...j->...i", enu_rotation(lat0_rad, lon0_rad), np.asarray(vec, dtype=np.float64)
+    )
+    return out
 
 
-def enu_vector_to_ecef(vec: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float) -> FloatArray:
+def enu_vector_to_ecef(
+    vec: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float
+) -> FloatArray:
     """Rotate local ENU vectors into ECEF axes (no translation)."""
-    return np.einsum("...ji,...j->...i", enu_rotation(lat0_rad, lon0_rad), np.asarray(vec, dtype=np.float64))
+    out: FloatArray = np.einsum(
+        "...ji,...j->...i", enu_rotation(lat0_rad, lon0_rad), np.asarray(vec, dtype=np.float64)
+    )
+    return out
 
 
 def enu_to_aer(enu_m: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -131,7 +147,9 @@ def enu_to_aer(enu_m: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return az, el, np.hypot(horiz, u)
 
 
-def aer_to_enu(az_rad: FloatArray | float, el_rad: FloatArray | float, range_m: FloatArray | float) -> FloatArray:
+def aer_to_enu(
+    az_rad: FloatArray | float, el_rad: FloatArray | float, range_m: FloatArray | float
+) -> FloatArray:
     """Azimuth/elevation (rad) and slant range (m) to ENU (m), shape (..., 3)."""
     az = np.asarray(az_rad, dtype=np.float64)
     el = np.asarray(el_rad, dtype=np.float64)
@@ -140,15 +158,21 @@ def aer_to_enu(az_rad: FloatArray | float, el_rad: FloatArray | float, range_m: 
     return np.stack(np.broadcast_arrays(r * ce * np.sin(az), r * ce * np.cos(az), r * np.sin(el)), axis=-1)
 
 
-def ecef_to_aer(xyz_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float,
-                alt0_m: FloatArray | float) -> tuple[FloatArray, FloatArray, FloatArray]:
+def ecef_to_aer(
+    xyz_m: FloatArray, lat0_rad: FloatArray | float, lon0_rad: FloatArray | float, alt0_m: FloatArray | float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """ECEF target (m) seen from a geodetic site: azimuth, elevation (rad) and slant range (m)."""
     return enu_to_aer(ecef_to_enu(xyz_m, lat0_rad, lon0_rad, alt0_m))
 
 
-def aer_to_ecef(az_rad: FloatArray | float, el_rad: FloatArray | float, range_m: FloatArray | float,
-                lat0_rad: FloatArray | float, lon0_rad: FloatArray | float,
-                alt0_m: FloatArray | float) -> FloatArray:
+def aer_to_ecef(
+    az_rad: FloatArray | float,
+    el_rad: FloatArray | float,
+    range_m: FloatArray | float,
+    lat0_rad: FloatArray | float,
+    lon0_rad: FloatArray | float,
+    alt0_m: FloatArray | float,
+) -> FloatArray:
     """Azimuth/elevation (rad) and slant range (m) from a geodetic site to an ECEF point (m)."""
     return enu_to_ecef(aer_to_enu(az_rad, el_rad, range_m), lat0_rad, lon0_rad, alt0_m)
 

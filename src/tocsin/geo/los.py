@@ -16,7 +16,9 @@ def _scale(alt_m: float) -> FloatArray:
     return np.array([1.0 / (A_M + alt_m), 1.0 / (A_M + alt_m), 1.0 / (B_M + alt_m)])
 
 
-def line_of_sight_clear(from_ecef_m: FloatArray, to_ecef_m: FloatArray, grazing_alt_m: float = 0.0) -> BoolArray:
+def line_of_sight_clear(
+    from_ecef_m: FloatArray, to_ecef_m: FloatArray, grazing_alt_m: float = 0.0
+) -> BoolArray:
     """True where the straight segment between two ECEF points (m) stays outside the Earth.
 
     The Earth is the ellipsoid raised by ``grazing_alt_m`` (use a few km to model refraction-free
@@ -34,8 +36,9 @@ def line_of_sight_clear(from_ecef_m: FloatArray, to_ecef_m: FloatArray, grazing_
     return np.asarray(np.einsum("...i,...i->...", closest, closest) >= 1.0)
 
 
-def ray_ellipsoid_intersection(origin_ecef_m: FloatArray, direction: FloatArray,
-                               alt_m: float = 0.0) -> tuple[FloatArray, BoolArray]:
+def ray_ellipsoid_intersection(
+    origin_ecef_m: FloatArray, direction: FloatArray, alt_m: float = 0.0
+) -> tuple[FloatArray, BoolArray]:
     """First intersection (ECEF m) of rays with the ellipsoid raised by ``alt_m``.
 
     Returns (points, hit); where a ray misses (or the surface is behind it) the point is NaN and hit

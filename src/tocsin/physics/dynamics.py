@@ -56,8 +56,15 @@ def drag_ecef(r_m: FloatArray, v_mps: FloatArray, beta_kg_m2: FloatArray | float
     return np.asarray(coef[..., None] * v, dtype=np.float64)
 
 
-def accel_ecef(r_m: FloatArray, v_mps: FloatArray, beta_kg_m2: FloatArray | float = np.inf,
-               *, j2: float = J2, omega_rad_s: float = OMEGA_RAD_S, drag: bool = True) -> FloatArray:
+def accel_ecef(
+    r_m: FloatArray,
+    v_mps: FloatArray,
+    beta_kg_m2: FloatArray | float = np.inf,
+    *,
+    j2: float = J2,
+    omega_rad_s: float = OMEGA_RAD_S,
+    drag: bool = True,
+) -> FloatArray:
     """Total ballistic acceleration (m/s^2): J2 gravity, rotation terms and (optionally) drag."""
     a = gravity_j2_ecef(r_m, j2) + rotation_terms_ecef(r_m, v_mps, omega_rad_s)
     if drag:
@@ -65,9 +72,15 @@ def accel_ecef(r_m: FloatArray, v_mps: FloatArray, beta_kg_m2: FloatArray | floa
     return a
 
 
-def state_derivative(state: FloatArray, beta_kg_m2: FloatArray | float = np.inf,
-                     thrust_mps2: FloatArray | None = None, *, j2: float = J2,
-                     omega_rad_s: float = OMEGA_RAD_S, drag: bool = True) -> FloatArray:
+def state_derivative(
+    state: FloatArray,
+    beta_kg_m2: FloatArray | float = np.inf,
+    thrust_mps2: FloatArray | None = None,
+    *,
+    j2: float = J2,
+    omega_rad_s: float = OMEGA_RAD_S,
+    drag: bool = True,
+) -> FloatArray:
     """d/dt of states [r, v] (shape (..., 6)) under :func:`accel_ecef` plus an optional thrust (m/s^2)."""
     s = np.asarray(state, dtype=np.float64)
     r = s[..., :3]
@@ -78,9 +91,17 @@ def state_derivative(state: FloatArray, beta_kg_m2: FloatArray | float = np.inf,
     return np.concatenate([v, a], axis=-1)
 
 
-def rk4_step(state: FloatArray, dt_s: float | FloatArray, beta_kg_m2: FloatArray | float = np.inf,
-             *, j2: float = J2, omega_rad_s: float = OMEGA_RAD_S, drag: bool = True,
-             thrust: ThrustLaw | None = None, t_s: float = 0.0) -> FloatArray:
+def rk4_step(
+    state: FloatArray,
+    dt_s: float | FloatArray,
+    beta_kg_m2: FloatArray | float = np.inf,
+    *,
+    j2: float = J2,
+    omega_rad_s: float = OMEGA_RAD_S,
+    drag: bool = True,
+    thrust: ThrustLaw | None = None,
+    t_s: float = 0.0,
+) -> FloatArray:
     """One classical Runge-Kutta 4 step (Butcher 2008, eq. 235a) of size dt_s (s) for all states.
 
     ``dt_s`` may be an array (one step size per object, shape (N,)), which lets a batch land
