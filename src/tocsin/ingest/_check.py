@@ -1,0 +1,22 @@
+"""Small value checks shared by the readers of contract files (no I/O)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def is_number(value: Any) -> bool:
+    """True for a JSON number (int or float, not bool), finite or not."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for a finite JSON number (int or float, not bool, not NaN or infinite)."""
+    return is_number(value) and math.isfinite(value)
+
+
+def describe(value: Any) -> str:
+    """A short text of a bad value for error messages (at most 60 characters)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,262 @@
+"""Ordering buffer: measurement records arriving late and interleaved -> complete scans, in order.
+
+A live feed delivers each sensor's records in time order, but sensors interleave and a record may
+arrive up to ``lag_s`` seconds (of data time) late. ``ScanAssembler`` holds records until the
+**watermark** (newest accepted ``t_unix_s`` minus ``lag_s``) has passed their scan, then releases the
+complete scan. Released scans come out sorted by (``t_unix_s``, sensor id, scan number), and the
+detections inside a scan are sorted by their values, so any delivery order within the lag releases
+byte-identical scans (``Scan.data_bytes``).
+
+Rejected here (the per-line checks are in ``tocsin.ingest.records``):
+
+- a record older than the watermark (later than the late-data window);
+- a record for a scan of its sensor that was already released;
+- a record whose time differs from the time of its (pending) scan;
+- an exact repeat of a pending record (an at-least-once feed re-delivering).
+
+Memory is bounded by the records inside the window plus one entry per sensor: pending scans are the
+only record memory, and repeats of released records are caught by the released-scan check instead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tocsin._types import FloatArray, IntArray
+from tocsin.ingest.records import IrRecord, MeasurementRecord, RadarRecord, Rejected, parse_record
+from tocsin.ingest.sensors import SensorSet
+
+DEFAULT_LAG_S = 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class Scan:
+    """The detections of one sensor scan (all at ``t_unix_s``), sorted by value.
+
+    Radar scans fill ``range_m``, ``az_rad`` (in [0, 2π)), ``el_rad``, ``range_rate_mps`` (NaN where
+    the record had none), each shape (N,), and leave ``los_ecef`` shape (0, 3). IR scans fill
+    ``los_ecef`` (N, 3) unit ECEF vectors and leave the radar arrays shape (0,). ``lines`` holds the
+    1-based source line of each detection.
+    """
+
+    sensor: str
+    kind: str
+    scan: int
+    t_unix_s: float
+    lines: IntArray
+    range_m: FloatArray
+    az_rad: FloatArray
+    el_rad: FloatArray
+    range_rate_mps: FloatArray
+    los_ecef: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.lines.shape[0])
+
+    def data_bytes(self) -> bytes:
+        """Everything but the source lines, as bytes: equal bytes mean identical scans."""
+        head = f"{self.sensor}\x00{self.kind}\x00{self.scan}\x00".encode() + struct.pack("<d", self.t_unix_s)
+        arrays = (self.range_m, self.az_rad, self.el_rad, self.range_rate_mps, self.los_ecef)
+        return head + b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes() for a in arrays)
+
+
+def _radar_order(r: RadarRecord) -> tuple[Any, ...]:
+    has_rr = not math.isnan(r.range_rate_mps)
+    return (r.range_m, r.az_rad, r.el_rad, has_rr, r.range_rate_mps if has_rr else 0.0, r.key[5], r.key[6])
+
+
+def _ir_order(r: IrRecord) -> tuple[Any, ...]:
+    return (*r.los_ecef, *r.key[4:])
+
+
+@dataclass
+class _Pending:
+    sensor: str
+    kind: str
+    scan: int
+    t_unix_s: float
+    records: dict[tuple[Any, ...], MeasurementRecord] = field(default_factory=dict)
+
+    def build(self) -> Scan:
+        recs = list(self.records.values())
+        n = len(recs)
+        empty = np.zeros(0, dtype=np.float64)
+        if self.kind == "radar":
+            radar = sorted((r for r in recs if isinstance(r, RadarRecord)), key=_radar_order)
+            return Scan(
+                sensor=self.sensor,
+                kind="radar",
+                scan=self.scan,
+                t_unix_s=self.t_unix_s,
+                lines=np.array([r.line for r in radar], dtype=np.int64),
+                range_m=np.array([r.range_m for r in radar], dtype=np.float64),
+                az_rad=np.array([r.az_rad for r in radar], dtype=np.float64),
+                el_rad=np.array([r.el_rad for r in radar], dtype=np.float64),
+                range_rate_mps=np.array([r.range_rate_mps for r in radar], dtype=np.float64),
+                los_ecef=np.zeros((0, 3), dtype=np.float64),
+            )
+        ir = sorted((r for r in recs if isinstance(r, IrRecord)), key=_ir_order)
+        los = np.array([r.los_ecef for r in ir], dtype=np.float64).reshape(n, 3)
+        return Scan(
+            sensor=self.sensor,
+            kind="ir",
+            scan=self.scan,
+            t_unix_s=self.t_unix_s,
+            lines=np.array([r.line for r in ir], dtype=np.int64),
+            range_m=empty,
+            az_rad=empty.copy(),
+            el_rad=empty.copy(),
+            range_rate_mps=empty.copy(),
+            los_ecef=los,
+        )
+
+
+class ScanAssembler:
+    """Collects records as they arrive and releases complete scans once the watermark passes them.
+
+    ``lag_s`` (seconds of data time) is how late a record may arrive relative to the newest accepted
+    record. Call ``push`` for every parsed record and ``flush`` at the end of input. No I/O, no clock.
+    """
+
+    def __init__(self, sensors: SensorSet, lag_s: float = DEFAULT_LAG_S, file: str = "-") -> None:
+        if not (math.isfinite(lag_s) and lag_s >= 0.0):
+            raise ValueError(f"lag_s must be finite and >= 0, got {lag_s!r}")
+        self.sensors = sensors
+        self.lag_s = float(lag_s)
+        self.file = file
+        self._newest_s = -math.inf
+        self._pending: dict[tuple[str, int], _Pending] = {}
+        self._heap: list[tuple[float, str, int]] = []
+        self._released: dict[str, tuple[float, int]] = {}
+
+    @property
+    def watermark_s(self) -> float:
+        """Newest accepted ``t_unix_s`` minus ``lag_s`` (-inf before any record)."""
+        return self._newest_s - self.lag_s
+
+    @property
+    def pending_scans(self) -> int:
+        """Number of scans held back, waiting for the watermark."""
+        return len(self._pending)
+
+    @property
+    def pending_records(self) -> int:
+        """Number of records held back."""
+        return sum(len(p.records) for p in self._pending.values())
+
+    def push_line(self, text: str, line: int) -> tuple[list[Scan], Rejected | None]:
+        """Parse one JSONL line and push it; returns the scans released and the rejection, if any."""
+        parsed = parse_record(text, line, self.sensors, self.file)
+        if isinstance(parsed, Rejected):
+            return [], parsed
+        return self.push(parsed)
+
+    def push(self, record: MeasurementRecord) -> tuple[list[Scan], Rejected | None]:
+        """Take one record; returns the scans this releases (in order) and its rejection, if any.
+
+        A rejected record changes nothing: it neither moves the watermark nor touches pending scans.
+        """
+        t = record.t_unix_s
+        last = self._released.get(record.sensor)
+        if last is not None and (record.scan <= last[1] or t < last[0]):
+            return [], Rejected(
+                self.file,
+                record.line,
+                "scan",
+                f"scan {record.scan} of sensor {record.sensor!r} arrived after scan {last[1]} "
+                f"(t_unix_s {last[0]!r}) was released: more than {self.lag_s:g} s late",
+            )
+        if t < self.watermark_s:
+            return [], Rejected(
+                self.file,
+                record.line,
+                "t_unix_s",
+                f"later than the late-data window: {self._newest_s - t:.3f} s older than the newest "
+                f"record (window {self.lag_s:g} s)",
+            )
+        key = (record.sensor, record.scan)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = _Pending(record.sensor, record.kind, record.scan, t)
+            self._pending[key] = pending
+            heapq.heappush(self._heap, (t, record.sensor, record.scan))
+        elif pending.t_unix_s != t:
+            return [], Rejected(
+                self.file,
+                record.line,
+                "t_unix_s",
+                f"{t!r} differs from the time of scan {record.scan} of sensor {record.sensor!r} "
+                f"({pending.t_unix_s!r})",
+            )
+        earlier = pending.records.get(record.key)
+        if earlier is not None:
+            return [], Rejected(self.file, record.line, None, f"exact repeat of line {earlier.line}: dropped")
+        pending.records[record.key] = record
+        self._newest_s = max(self._newest_s, t)
+        return self._release(self.watermark_s), None
+
+    def flush(self) -> list[Scan]:
+        """Release every pending scan (end of input), in order."""
+        return self._release(math.inf)
+
+    def _release(self, before_s: float) -> list[Scan]:
+        out: list[Scan] = []
+        while self._heap and self._heap[0][0] < before_s:
+            t, sensor, scan = heapq.heappop(self._heap)
+            pending = self._pending.pop((sensor, scan))
+            out.append(pending.build())
+            last = self._released.get(sensor)
+            if last is None or (t, scan) > last:
+                self._released[sensor] = (t, scan)
+        return out
+
+
+def iter_measurements(
+    lines: Iterable[str | bytes],
+    sensors: SensorSet,
+    lag_s: float = DEFAULT_LAG_S,
+    file: str = "-",
+) -> Iterator[Scan | Rejected]:
+    """Scans and rejections from JSONL lines as they arrive (line 1 first); flushes at the end.
+
+    ``lines`` may be a file object or ``sys.stdin``: nothing is read ahead, memory stays bounded by
+    the lag window. Blank lines and lines that are not UTF-8 are rejected like other bad records.
+    """
+    assembler = ScanAssembler(sensors, lag_s, file)
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield Rejected(file, number, None, f"not UTF-8: {e.reason}")
+                continue
+        else:
+            text = raw
+        if not text.strip():
+            yield Rejected(file, number, None, "empty line")
+            continue
+        scans, rejected = assembler.push_line(text, number)
+        if rejected is not None:
+            yield rejected
+        yield from scans
+    yield from assembler.flush()
+
+
+def read_measurements_file(
+    path: str | Path, sensors: SensorSet, lag_s: float = DEFAULT_LAG_S
+) -> Iterator[Scan | Rejected]:
+    """Scans and rejections of a ``measurements.jsonl`` file (contract section 2), streaming.
+
+    Rejections name the file as given. Raises ``OSError`` only if the file cannot be opened.
+    """
+    name = str(path)
+    with Path(path).open("rb") as f:
+        yield from iter_measurements(f, sensors, lag_s, name)
