@@ -1,0 +1,480 @@
+"""Staged alert policy: a deterministic state machine per zone (pre_alert, take_cover, cancel, all_clear).
+
+The policy turns each step's threat evaluation (``tocsin.zones.threat.ThreatEval``) into alert state
+changes per zone (algorithms.md section 8.6, domain.md sections 3-4):
+
+- ``pre_alert`` when p_zone >= a low threshold while the earliest plausible impact is still at least
+  ``pre_alert_min_lead_s`` away (wide boost clouds warn a wide area early, as HFC's pre-notices do);
+- ``take_cover`` when p_zone >= the zone kind's cost-loss threshold (``p_threshold``), or when waiting
+  one more update would leave less than shelter_s + dissemination delay + margin before the earliest
+  plausible impact with p >= ``p_negligible`` (``time_to_shelter``: never too late to matter), or when the
+  operator set the zone's group to ``imminent``;
+- one episode per zone whatever the number of threats: a take_cover inside an open episode is not
+  re-issued, the episode's threat list just grows;
+- ``cancel`` when every threat of the episode has been cleared by a confident refined prediction before
+  its impact, for ``off_updates`` consecutive updates and after a minimum dwell (hysteresis: the
+  cancel threshold is far below the take-cover one);
+- ``all_clear`` once every threat of the episode has landed or been lost, after the per-class hold. A
+  lost track never ends a warning silently: it counts as landing at its last predicted late impact time.
+
+No clock: time is the ``t_unix_s`` passed to ``step`` (newest measurement). State is plain data:
+``state()`` returns JSON-ready dicts and lists, ``AlertPolicy.from_state`` restores it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tocsin._types import FloatArray, IntArray
+from tocsin.alert.types import (
+    LEVEL_NONE,
+    LEVEL_PRE_ALERT,
+    LEVEL_TAKE_COVER,
+    POSTURES,
+    AlertConfig,
+    AlertDecision,
+    PostureChange,
+)
+from tocsin.zones.load import ZoneSet
+from tocsin.zones.threat import ThreatEval, zone_probability
+
+STATE_VERSION = 1
+_ISSUE_ORDER = {"take_cover": 0, "pre_alert": 1, "cancel": 2, "all_clear": 3}
+_IMMINENT = POSTURES.index("imminent")
+
+
+@dataclass
+class ThreatMemory:
+    """What the policy remembers of one threat (times Unix s, distances m).
+
+    ``t_land_unix_s`` is the latest predicted late impact time plus margin (or the time the track
+    ended at the ground); ``usable`` whether the latest step gave a usable prediction (False once lost).
+    """
+
+    t_seen_unix_s: float
+    t_land_unix_s: float
+    hold_s: float
+    usable: bool
+    boosting: bool
+    ended: bool
+    sigma_max_m: float
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "t_seen_unix_s": self.t_seen_unix_s,
+            "t_land_unix_s": self.t_land_unix_s,
+            "hold_s": self.hold_s,
+            "usable": self.usable,
+            "boosting": self.boosting,
+            "ended": self.ended,
+            "sigma_max_m": self.sigma_max_m,
+        }
+
+
+def hold_for_classes(class_names: Sequence[str], class_prob: FloatArray, config: AlertConfig) -> FloatArray:
+    """All-clear hold (s) per threat from its class probabilities, shape (N,).
+
+    The longest hold among classes with probability >= ``hold_class_min_prob`` (prefix match of
+    ``hold_by_class``; unmatched classes and empty rows give ``hold_default_s``): a wrong class estimate
+    errs towards holding longer.
+    """
+    prob = np.asarray(class_prob, dtype=np.float64).reshape(-1, len(class_names))
+    per_class = np.array(
+        [
+            next(
+                (h for p, h in config.hold_by_class.items() if name.lower().startswith(p)),
+                config.hold_default_s,
+            )
+            for name in class_names
+        ],
+        dtype=np.float64,
+    )
+    if len(class_names) == 0:
+        return np.full(prob.shape[0], config.hold_default_s)
+    sel = np.nan_to_num(prob, nan=1.0) >= config.hold_class_min_prob
+    held = np.where(sel, per_class[None, :], -np.inf).max(axis=1)
+    return np.where(np.isfinite(held), held, config.hold_default_s)
+
+
+def _fmt_t(t: float, now: float) -> str:
+    return "n/a" if not math.isfinite(t) else f"{t - now:+.1f} s"
+
+
+@dataclass
+class AlertPolicy:
+    """The alert state machine over one zone set. See the module docstring for the rules.
+
+    Use ``AlertPolicy(zones, config)``, then ``step(t_unix_s, threat_eval, postures)`` once per update in
+    time order; ``state()``/``from_state()`` to log and restore.
+    """
+
+    zones: ZoneSet
+    config: AlertConfig = field(default_factory=AlertConfig)
+    level: IntArray = field(init=False)
+    episode: IntArray = field(init=False)
+    level_t_unix_s: FloatArray = field(init=False)
+    low_updates: IntArray = field(init=False)
+    posture: IntArray = field(init=False)
+    ep_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
+    ep_last_p: dict[int, dict[str, float]] = field(init=False, default_factory=dict)
+    threats: dict[str, ThreatMemory] = field(init=False, default_factory=dict)
+    next_episode: int = field(init=False, default=1)
+    last_t_unix_s: float = field(init=False, default=-math.inf)
+
+    def __post_init__(self) -> None:
+        n = len(self.zones)
+        self.level = np.zeros(n, dtype=np.int64)
+        self.episode = np.zeros(n, dtype=np.int64)
+        self.level_t_unix_s = np.full(n, np.nan)
+        self.low_updates = np.zeros(n, dtype=np.int64)
+        self.posture = np.zeros(n, dtype=np.int64)
+        self._theta_kind = np.array(
+            [self.config.theta_for_kind(k) for k in self.zones.kind], dtype=np.float64
+        )
+        self._posture_scale = np.array([self.config.posture_scale.get(p, 1.0) for p in POSTURES])
+        self._kinds = [k or "" for k in self.zones.kind]
+
+    # ------------------------------------------------------------------ state
+    def state(self) -> dict[str, Any]:
+        """The whole policy state as JSON-ready plain data (lists, numbers, strings)."""
+        return {
+            "version": STATE_VERSION,
+            "zone_ids": list(self.zones.ids),
+            "level": self.level.tolist(),
+            "episode": self.episode.tolist(),
+            "level_t_unix_s": [None if not math.isfinite(v) else v for v in self.level_t_unix_s.tolist()],
+            "low_updates": self.low_updates.tolist(),
+            "posture": [POSTURES[p] for p in self.posture.tolist()],
+            "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
+            "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
+            "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
+            "next_episode": self.next_episode,
+            "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
+        }
+
+    @classmethod
+    def from_state(cls, zones: ZoneSet, config: AlertConfig, state: dict[str, Any]) -> AlertPolicy:
+        """Restore a policy saved by ``state()`` (the zone ids must match, in order)."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported alert policy state version {state.get('version')!r}")
+        if list(state["zone_ids"]) != list(zones.ids):
+            raise ValueError("alert policy state was saved for another zone set")
+        p = cls(zones, config)
+        p.level = np.asarray(state["level"], dtype=np.int64)
+        p.episode = np.asarray(state["episode"], dtype=np.int64)
+        p.level_t_unix_s = np.array(
+            [math.nan if v is None else float(v) for v in state["level_t_unix_s"]], dtype=np.float64
+        )
+        p.low_updates = np.asarray(state["low_updates"], dtype=np.int64)
+        p.posture = np.array([POSTURES.index(s) for s in state["posture"]], dtype=np.int64)
+        p.ep_threats = {int(z): [str(t) for t in v] for z, v in state["ep_threats"].items()}
+        p.ep_last_p = {
+            int(z): {str(k): float(x) for k, x in v.items()} for z, v in state["ep_last_p"].items()
+        }
+        p.threats = {k: ThreatMemory(**v) for k, v in state["threats"].items()}
+        p.next_episode = int(state["next_episode"])
+        last = state["last_t_unix_s"]
+        p.last_t_unix_s = -math.inf if last is None else float(last)
+        return p
+
+    # ------------------------------------------------------------------ helpers
+    def _apply_postures(self, postures: Iterable[PostureChange]) -> None:
+        for pc in sorted(postures, key=lambda c: c.t_unix_s):
+            sel = np.zeros(len(self.zones), dtype=bool)
+            if not pc.zone_ids and not pc.kinds:
+                sel[:] = True
+            for zid in pc.zone_ids:
+                if zid not in self.zones.index:
+                    raise ValueError(f"posture change names unknown zone {zid!r}")
+                sel[self.zones.index[zid]] = True
+            if pc.kinds:
+                sel |= np.isin(np.array(self._kinds, dtype=object), list(pc.kinds))
+            self.posture[sel] = POSTURES.index(pc.posture)
+
+    def _update_threats(self, t: float, ev: ThreatEval) -> None:
+        c = self.config
+        holds = hold_for_classes(ev.class_names, ev.class_prob, c)
+        seen = set()
+        for i, tid in enumerate(ev.track_ids):
+            seen.add(tid)
+            m = self.threats.get(tid)
+            if m is None:
+                m = ThreatMemory(t, math.nan, float(holds[i]), False, False, False, math.nan)
+                self.threats[tid] = m
+            m.t_seen_unix_s = t
+            if ev.landed[i]:
+                # The track ended at the ground: it landed now (first time seen so).
+                if not m.ended:
+                    m.t_land_unix_s = t
+                m.ended = True
+                m.usable = False
+            elif ev.usable[i]:
+                m.t_land_unix_s = float(ev.impact_t_late_unix_s[i]) + c.impact_margin_s
+                m.hold_s = float(holds[i])
+                m.usable = True
+                m.boosting = bool(ev.boosting[i])
+                m.sigma_max_m = float(ev.sigma_max_m[i])
+            else:
+                # no_impact / invalid: treated as lost for every zone it threatened (t_land kept).
+                m.usable = False
+        for tid, m in self.threats.items():
+            if tid not in seen:
+                m.usable = False
+
+    def _forget(self, t: float) -> None:
+        referenced = {tid for v in self.ep_threats.values() for tid in v}
+        for tid in [k for k, m in self.threats.items() if not m.usable and k not in referenced]:
+            if t - self.threats[tid].t_seen_unix_s > self.config.lost_memory_s:
+                del self.threats[tid]
+
+    # ------------------------------------------------------------------ step
+    def step(
+        self, t_unix_s: float, threat_eval: ThreatEval, postures: Iterable[PostureChange] = ()
+    ) -> list[AlertDecision]:
+        """Advance to ``t_unix_s`` (newest measurement time, s) and return the alert changes, in issue order.
+
+        ``threat_eval`` is this step's evaluation (its threats are all current tracks; a track missing
+        from it counts as lost); ``postures`` the operator posture changes that take effect at or before
+        ``t_unix_s`` (applied in time order before the decision, so a replay gives the same result).
+        Decisions are ordered take_cover, pre_alert, cancel, all_clear, then by zone index.
+        """
+        c = self.config
+        t = float(t_unix_s)
+        if t < self.last_t_unix_s:
+            raise ValueError(f"alert policy stepped back in time: {t} < {self.last_t_unix_s}")
+        if threat_eval.n_zones != len(self.zones):
+            raise ValueError("threat evaluation was made for another zone set")
+        self.last_t_unix_s = t
+        ev = threat_eval
+        nz = len(self.zones)
+        self._apply_postures(postures)
+        self._update_threats(t, ev)
+
+        # ---- per-zone aggregates (vectorised over pairs)
+        p_pair = np.where(np.isnan(ev.pair_p), 1.0, ev.pair_p)
+        usable_pair = ev.usable[ev.pair_threat] if ev.pair_threat.size else np.zeros(0, dtype=bool)
+        pz, pp = ev.pair_zone[usable_pair], p_pair[usable_pair]
+        pth = ev.pair_threat[usable_pair]
+        p_zone = zone_probability(pz, pp, nz)
+        rel = pp >= c.p_negligible
+        t_early = np.full(nz, np.inf)
+        np.minimum.at(t_early, pz[rel], ev.pair_t_early_unix_s[usable_pair][rel])
+        t_mean = np.full(nz, np.inf)
+        np.minimum.at(t_mean, pz[rel], ev.pair_t_mean_unix_s[usable_pair][rel])
+        # Zone-sorted view of the pairs for per-zone threat lists.
+        zorder = np.argsort(pz, kind="stable")
+        zs_zone = pz[zorder]
+
+        def zone_pairs(z: int) -> tuple[list[str], list[float]]:
+            a, b = np.searchsorted(zs_zone, [z, z + 1])
+            idx = zorder[a:b]
+            o = np.lexsort((pth[idx], -pp[idx]))
+            return [ev.track_ids[int(pth[idx][k])] for k in o], [float(pp[idx][k]) for k in o]
+
+        scale = self._posture_scale[self.posture]
+        theta = self._theta_kind * scale
+        p_pre = c.p_pre_alert_on * scale
+        shelter = self.zones.shelter_s
+        deadline = t_early - shelter - c.dissemination_delay_s - c.decision_margin_s
+        by_p = p_zone >= theta
+        by_time = (p_zone >= c.p_negligible) & (t >= deadline)
+        by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
+        want_tc = by_p | by_time | by_posture
+        want_pre = ~want_tc & (p_zone >= p_pre) & (t_early - t >= c.pre_alert_min_lead_s)
+
+        # Consecutive low updates per zone (cancel / pre-alert off hysteresis).
+        low_thr = np.where(self.level == LEVEL_TAKE_COVER, c.p_cancel, c.p_pre_alert_off)
+        self.low_updates = np.where(p_zone < low_thr, self.low_updates + 1, 0)
+
+        out: list[AlertDecision] = []
+
+        def emit(z: int, level: str, rule: str, reason: str, threats: Sequence[str], t_imp: float) -> None:
+            out.append(
+                AlertDecision(
+                    t_unix_s=t,
+                    zone=self.zones.ids[z],
+                    zone_index=z,
+                    level=level,
+                    threats=tuple(threats),
+                    p_impact=float(p_zone[z]),
+                    impact_t_unix_s=float(t_imp) if math.isfinite(t_imp) else None,
+                    reason=reason,
+                    rule=rule,
+                    episode=int(self.episode[z]),
+                )
+            )
+
+        def join_threats(z: int, new: Sequence[str]) -> list[str]:
+            cur = self.ep_threats.setdefault(z, [])
+            for tid in new:
+                if tid not in cur:
+                    cur.append(tid)
+            return cur
+
+        # A threat belongs to a zone's episode from the lowest probability that can warn the zone.
+        rel_thr = np.minimum(np.minimum(theta, p_pre), c.p_negligible)
+
+        def rel_threats(z: int) -> tuple[list[str], list[float]]:
+            ids, ps = zone_pairs(z)
+            keep = [k for k, p in enumerate(ps) if p >= rel_thr[z]]
+            return [ids[k] for k in keep], [ps[k] for k in keep]
+
+        # ---- openings: take_cover, then pre_alert
+        for z in np.flatnonzero(want_tc & (self.level < LEVEL_TAKE_COVER)).tolist():
+            ids, ps = rel_threats(z)
+            if self.level[z] == LEVEL_NONE:
+                self.episode[z] = self.next_episode
+                self.next_episode += 1
+            self.level[z] = LEVEL_TAKE_COVER
+            self.level_t_unix_s[z] = t
+            self.low_updates[z] = 0
+            threats = join_threats(z, ids)
+            plist = ", ".join(f"{i} p={p:.3f}" for i, p in zip(ids, ps, strict=True)) or "none"
+            common = (
+                f"p_zone={p_zone[z]:.3f}, earliest impact {_fmt_t(t_early[z], t)}, "
+                f"shelter {shelter[z]:.0f} s, posture {POSTURES[self.posture[z]]}; threats: {plist}"
+            )
+            if by_p[z]:
+                rule = "p_threshold"
+                reason = f"take cover: p_zone {p_zone[z]:.3f} >= threshold {theta[z]:.3f}; {common}"
+            elif by_time[z]:
+                rule = "time_to_shelter"
+                reason = (
+                    f"take cover: waiting longer would leave less than shelter {shelter[z]:.0f} s + delay "
+                    f"{c.dissemination_delay_s:.0f} s + margin {c.decision_margin_s:.0f} s before the "
+                    f"earliest plausible impact; {common}"
+                )
+            else:
+                rule = "posture_imminent"
+                reason = f"take cover: operator posture imminent for this zone; {common}"
+            emit(z, "take_cover", rule, reason, threats, t_mean[z])
+        for z in np.flatnonzero(want_pre & (self.level == LEVEL_NONE)).tolist():
+            ids, ps = rel_threats(z)
+            self.episode[z] = self.next_episode
+            self.next_episode += 1
+            self.level[z] = LEVEL_PRE_ALERT
+            self.level_t_unix_s[z] = t
+            self.low_updates[z] = 0
+            threats = join_threats(z, ids)
+            plist = ", ".join(f"{i} p={p:.3f}" for i, p in zip(ids, ps, strict=True))
+            reason = (
+                f"pre-alert: p_zone {p_zone[z]:.3f} >= {p_pre[z]:.3f}, earliest impact "
+                f"{_fmt_t(t_early[z], t)}; threats: {plist}"
+            )
+            emit(z, "pre_alert", "pre_alert_threshold", reason, threats, t_mean[z])
+
+        # ---- open episodes: grow threat lists, then cancel / all_clear
+        opened_now = {d.zone_index for d in out}
+        for z in np.flatnonzero(self.level > LEVEL_NONE).tolist():
+            if z in opened_now:
+                continue
+            ids, _ = rel_threats(z)
+            before = len(self.ep_threats.get(z, []))
+            threats = join_threats(z, ids)
+            # Last probability each episode threat gave this zone while its prediction was usable.
+            all_ids, all_ps = zone_pairs(z)
+            now_p = dict(zip(all_ids, all_ps, strict=True))
+            last = self.ep_last_p.setdefault(z, {})
+            for tid in threats:
+                m = self.threats.get(tid)
+                if m is not None and m.usable:
+                    last[tid] = now_p.get(tid, 0.0)
+            if c.emit_threat_updates and self.level[z] == LEVEL_TAKE_COVER and len(threats) > before:
+                emit(
+                    z,
+                    "take_cover",
+                    "threats_update",
+                    f"threat list updated: {', '.join(threats)}",
+                    threats,
+                    t_mean[z],
+                )
+            if (
+                self.posture[z] == _IMMINENT
+                and c.imminent_orders_shelter
+                and self.level[z] == LEVEL_TAKE_COVER
+            ):
+                continue
+            self._maybe_close(z, t, p_zone, t_mean, threats, emit)
+
+        self._forget(t)
+        out.sort(key=lambda d: (_ISSUE_ORDER[d.level], d.zone_index))
+        return out
+
+    def _maybe_close(
+        self,
+        z: int,
+        t: float,
+        p_zone: FloatArray,
+        t_mean: FloatArray,
+        threats: list[str],
+        emit: Any,
+    ) -> None:
+        c = self.config
+        lvl = int(self.level[z])
+        tc = lvl == LEVEL_TAKE_COVER
+        if not threats:
+            # An operator-ordered shelter with no threat: lifted as soon as the posture is.
+            self._close(z)
+            emit(
+                z,
+                "all_clear",
+                "posture_stand_down",
+                "all clear: operator posture lowered, no threat",
+                (),
+                math.nan,
+            )
+            return
+        p_off = c.p_cancel if tc else c.p_pre_alert_off
+        landed_due: list[float] = []
+        all_cleared = True
+        for tid in threats:
+            m = self.threats.get(tid)
+            if m is None:
+                return  # unknown (forgotten) threats never end a warning
+            landed = m.ended or (math.isfinite(m.t_land_unix_s) and t >= m.t_land_unix_s)
+            if landed:
+                # Landed away from the zone (its last confident prediction gave the zone ~0): no hold.
+                away = (
+                    self.ep_last_p.get(z, {}).get(tid, 1.0) < p_off
+                    and not m.boosting
+                    and m.sigma_max_m <= c.cancel_max_sigma_m
+                )
+                hold = 0.0 if away else m.hold_s if tc else c.pre_alert_hold_s
+                landed_due.append(m.t_land_unix_s + hold)
+                all_cleared = False
+                continue
+            # Not landed: it must be cleared by a confident current prediction, else the zone stays.
+            confident = m.usable and (not tc or (not m.boosting and m.sigma_max_m <= c.cancel_max_sigma_m))
+            if not (confident and p_zone[z] < p_off):
+                return
+        dwell = t - self.level_t_unix_s[z]
+        if all_cleared:
+            min_dwell = c.take_cover_min_dwell_s if tc else c.pre_alert_min_dwell_s
+            if self.low_updates[z] >= c.off_updates and dwell >= min_dwell:
+                reason = (
+                    f"cancel: p_zone {p_zone[z]:.4f} < {p_off:.4f} for {int(self.low_updates[z])} updates "
+                    f"with confident predictions of every threat ({', '.join(threats)}) before impact"
+                )
+                self._close(z)
+                emit(z, "cancel", "cleared", reason, threats, t_mean[z])
+            return
+        due = max(landed_due)
+        if t >= due and p_zone[z] < c.p_negligible:
+            reason = (
+                f"all clear: every threat ({', '.join(threats)}) landed (away from the zone without hold, "
+                f"else after its class hold), was lost or moved away; due {_fmt_t(due, t)}"
+            )
+            self._close(z)
+            emit(z, "all_clear", "landed", reason, threats, math.nan)
+
+    def _close(self, z: int) -> None:
+        self.level[z] = LEVEL_NONE
+        self.level_t_unix_s[z] = np.nan
+        self.low_updates[z] = 0
+        self.ep_threats.pop(z, None)
+        self.ep_last_p.pop(z, None)

@@ -1,0 +1,191 @@
+"""Alert policy data: levels, operator posture changes, decisions and the policy configuration.
+
+Everything here is plain data (frozen dataclasses of numbers, strings and tuples) so that the engine can
+log and replay it. ``AlertDecision.to_record()`` is one line of ``alerts.jsonl`` (interfaces.md
+section 5) with the extra fields ``rule``, ``episode`` and ``zone_index``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+LEVEL_NONE: Final = 0
+LEVEL_PRE_ALERT: Final = 1
+LEVEL_TAKE_COVER: Final = 2
+#: alerts.jsonl ``level`` values (contract section 5).
+LEVELS: Final = ("pre_alert", "take_cover", "all_clear", "cancel")
+
+POSTURES: Final = ("normal", "elevated", "imminent")
+
+#: Rules that can issue a decision (the ``rule`` extra field).
+RULES: Final = (
+    "p_threshold",  # take_cover: p_zone >= the zone's cost-loss threshold
+    "time_to_shelter",  # take_cover: waiting one more update would leave too little time to shelter
+    "posture_imminent",  # take_cover: operator set the zone's group to imminent
+    "pre_alert_threshold",  # pre_alert: p_zone >= the low pre-alert threshold, impact still far
+    "cleared",  # cancel: every threat of the episode moved away with a confident prediction
+    "landed",  # all_clear: every threat of the episode landed (or was lost) and the hold passed
+    "posture_stand_down",  # all_clear: an operator-ordered shelter without threats is lifted
+    "threats_update",  # take_cover re-sent inside an open episode with a new threat list (optional)
+)
+
+
+@dataclass(frozen=True)
+class PostureChange:
+    """Operator input: set the readiness posture of a zone group from ``t_unix_s`` on.
+
+    ``posture`` is one of ``POSTURES``. The group is ``zone_ids`` plus every zone whose ``kind`` is in
+    ``kinds``; both empty means every zone. ``imminent`` orders take_cover for the group at once (with
+    or without a launch); ``elevated`` lowers thresholds and widens pre-alerts.
+    """
+
+    t_unix_s: float
+    posture: str
+    zone_ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.posture not in POSTURES:
+            raise ValueError(f"posture must be one of {POSTURES}, got {self.posture!r}")
+        if not math.isfinite(self.t_unix_s):
+            raise ValueError("posture change t_unix_s must be finite")
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready dict (for the event log)."""
+        return {
+            "t_unix_s": self.t_unix_s,
+            "posture": self.posture,
+            "zone_ids": list(self.zone_ids),
+            "kinds": list(self.kinds),
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any]) -> PostureChange:
+        """Inverse of ``to_record``."""
+        return cls(
+            t_unix_s=float(rec["t_unix_s"]),
+            posture=str(rec["posture"]),
+            zone_ids=tuple(str(z) for z in rec.get("zone_ids", ())),
+            kinds=tuple(str(k) for k in rec.get("kinds", ())),
+            note=str(rec.get("note", "")),
+        )
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    """One alert state change of one zone, with its provenance.
+
+    ``t_unix_s`` is the decision time (newest measurement used; dissemination delay not added);
+    ``p_impact`` the zone probability at that time; ``impact_t_unix_s`` the earliest expected impact
+    time of the zone's threats (None when there is none, e.g. an operator-ordered shelter);
+    ``reason`` a human-readable sentence; ``rule`` one of ``RULES``; ``episode`` the zone episode id
+    (one per warning, from the first pre_alert or take_cover to the cancel or all_clear closing it).
+    """
+
+    t_unix_s: float
+    zone: str
+    zone_index: int
+    level: str
+    threats: tuple[str, ...]
+    p_impact: float
+    impact_t_unix_s: float | None
+    reason: str
+    rule: str
+    episode: int
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``alerts.jsonl`` line (contract section 5) plus ``rule``, ``episode``, ``zone_index``."""
+        return {
+            "t_unix_s": self.t_unix_s,
+            "zone": self.zone,
+            "level": self.level,
+            "threats": list(self.threats),
+            "p_impact": self.p_impact,
+            "impact_t_unix_s": self.impact_t_unix_s,
+            "reason": self.reason,
+            "rule": self.rule,
+            "episode": self.episode,
+            "zone_index": self.zone_index,
+        }
+
+
+def _default_theta_by_kind() -> dict[str, float]:
+    # Cost-loss thresholds C/L (algorithms.md 8.1): low where many exposed people stand to lose much
+    # (quarters, towns, flight lines), high where little is at stake (open ground), in between for
+    # hardened shelters whose occupants are already protected.
+    return {
+        "quarters": 0.05,
+        "town": 0.05,
+        "headquarters": 0.05,
+        "flight_line": 0.05,
+        "hangar": 0.08,
+        "aircraft_shelter": 0.10,
+        "open": 0.30,
+    }
+
+
+def _default_hold_by_class() -> dict[str, float]:
+    # Matched as name prefixes of the predictor's class names (catalogue names like "srbm-500").
+    return {"mortar": 60.0, "rocket": 60.0, "srbm": 180.0, "mrbm": 240.0, "irbm": 300.0}
+
+
+def _default_posture_scale() -> dict[str, float]:
+    return {"normal": 1.0, "elevated": 0.5, "imminent": 0.25}
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """Alert policy settings (probabilities 0..1, times s, distances m), with documented defaults.
+
+    Take cover (scorecard: effective start <= T - shelter_s):
+      ``theta_by_kind``/``theta_default``: cost-loss threshold on p_zone per zone kind;
+      ``p_negligible``: the lowest p that still counts; with it, the time-to-shelter rule fires when
+      ``t + decision_margin_s >= t_early - shelter_s - dissemination_delay_s``, t_early being the earliest
+      plausible impact in the zone (``decision_margin_s`` must cover one update interval plus slack).
+    Pre-alert: ``p_pre_alert_on`` (off below ``p_pre_alert_off`` for ``off_updates`` updates and after
+      ``pre_alert_min_dwell_s``) while the earliest impact is at least ``pre_alert_min_lead_s`` away.
+    Cancel: p_zone < ``p_cancel`` for ``off_updates`` consecutive updates, every threat of the episode
+      ballistic (not boosting) with sigma_max <= ``cancel_max_sigma_m``, before its impact, and at least
+      ``take_cover_min_dwell_s`` after the take_cover.
+    All clear: every threat landed (predicted late impact time + ``impact_margin_s`` passed, or the
+      track ended at the ground) or was lost (then its last predicted time counts), plus the hold of its
+      class (``hold_by_class`` prefix match on every class with probability >= ``hold_class_min_prob``,
+      the longest wins; ``hold_default_s`` when none matches); pre-alert-only episodes use
+      ``pre_alert_hold_s``.
+    Posture: thresholds (theta, pre-alert) multiplied by ``posture_scale``; ``imminent`` orders
+      take_cover when ``imminent_orders_shelter``.
+    """
+
+    dissemination_delay_s: float = 3.0
+    decision_margin_s: float = 5.0
+    theta_by_kind: Mapping[str, float] = field(default_factory=_default_theta_by_kind)
+    theta_default: float = 0.10
+    p_negligible: float = 0.01
+    p_pre_alert_on: float = 0.02
+    p_pre_alert_off: float = 0.005
+    pre_alert_min_lead_s: float = 30.0
+    pre_alert_min_dwell_s: float = 20.0
+    p_cancel: float = 0.005
+    off_updates: int = 3
+    cancel_max_sigma_m: float = 2000.0
+    take_cover_min_dwell_s: float = 5.0
+    impact_margin_s: float = 5.0
+    hold_by_class: Mapping[str, float] = field(default_factory=_default_hold_by_class)
+    hold_default_s: float = 180.0
+    hold_class_min_prob: float = 0.1
+    pre_alert_hold_s: float = 0.0
+    posture_scale: Mapping[str, float] = field(default_factory=_default_posture_scale)
+    imminent_orders_shelter: bool = True
+    emit_threat_updates: bool = False
+    lost_memory_s: float = 600.0
+
+    def theta_for_kind(self, kind: str | None) -> float:
+        """Take-cover threshold of a zone kind (probability)."""
+        if kind is None:
+            return self.theta_default
+        return float(self.theta_by_kind.get(kind, self.theta_default))
