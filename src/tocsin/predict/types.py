@@ -6,7 +6,9 @@ reported as such, never given a fake impact point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from tocsin._types import FloatArray, IntArray
 
@@ -46,6 +48,8 @@ class ImpactPredictions:
     launch_lon_deg: FloatArray  # (N,)
     launch_t_unix_s: FloatArray  # (N,)
     launch_cov_en_m2: FloatArray  # (N, 2, 2)
+    range_class: tuple[str, ...] = ()  # (N,) range class by energy (classify.RANGE_CLASS_NAMES)
+    energy_range_m: FloatArray = field(default_factory=lambda: np.zeros(0))  # (N,) min-energy range
 
     def __len__(self) -> int:
         return len(self.track_ids)
