@@ -63,6 +63,121 @@ def simulate(
     run_simulate(scenario, out, seed, progress=show_progress())
 
 
+@app.command()
+@bad_input_exits_2
+def track(
+    sensors: Annotated[Path, typer.Option("--sensors", help="sensors.json (contract section 1).")],
+    measurements: Annotated[str, typer.Option("--measurements", help="measurements.jsonl, or - for stdin.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write tracks.jsonl into.")],
+    lag_s: Annotated[float, typer.Option("--lag-s", help="Late-data window (s of data time).")] = 5.0,
+) -> None:
+    """Track every object: writes tracks.jsonl."""
+    from tocsin.cli.run_cmd import run_track
+
+    counts = run_track(sensors, measurements, out, lag_s=lag_s)
+    print(
+        f"tocsin track: {counts['lines']} lines, {counts['rejected']} skipped, "
+        f"{counts['track_rows']} track rows",
+        file=sys.stderr,
+    )
+
+
+@app.command()
+@bad_input_exits_2
+def run(
+    sensors: Annotated[Path, typer.Option("--sensors", help="sensors.json (contract section 1).")],
+    measurements: Annotated[
+        str, typer.Option("--measurements", help="measurements.jsonl, or - for a live stream on stdin.")
+    ],
+    zones: Annotated[Path, typer.Option("--zones", help="zones.geojson (contract section 3).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    log: Annotated[
+        str | None,
+        typer.Option("--log", help="Event log: a SQLite file or a database URL (default OUT/events.sqlite)."),
+    ] = None,
+    posture: Annotated[
+        Path | None,
+        typer.Option(
+            "--posture", help="Operator posture changes, JSON Lines (t_unix_s, posture, zone_ids, kinds)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Engine settings, JSON (any subset).")
+    ] = None,
+    cap_status: Annotated[
+        str, typer.Option("--cap-status", help="CAP status: Exercise, Actual, Test, ...")
+    ] = "Exercise",
+) -> None:
+    """The whole warning chain: tracks, predictions, alerts, CAP messages and the event log."""
+    from tocsin.cli.run_cmd import run_chain
+
+    counts = run_chain(
+        sensors,
+        measurements,
+        zones,
+        out,
+        log_target=log,
+        postures_path=posture,
+        config_path=config,
+        cap_status=cap_status,
+        progress=show_progress() and measurements != "-",
+    )
+    print(
+        f"tocsin run: {counts['lines']} lines, {counts['rejected']} skipped, "
+        f"{counts['predictions']} predictions, "
+        f"{counts['alerts']} alerts, {counts['cap']} CAP messages -> {out}",
+        file=sys.stderr,
+    )
+
+
+@app.command()
+@bad_input_exits_2
+def replay(
+    log: Annotated[str, typer.Argument(help="Event log of a run (events.sqlite or a database URL).")],
+) -> None:
+    """Re-derive every decision from the logged inputs: exit 0 if identical, 1 naming the first difference."""
+    from tocsin.store.eventlog import EventLog, EventLogError
+    from tocsin.store.replay import replay_events
+
+    if "://" not in log and not Path(log).is_file():
+        raise BadInputError(log, None, None, "no such event log")
+    try:
+        with EventLog(log, create=False) as ev:
+            result = replay_events(ev.iter_events())
+    except EventLogError as e:
+        raise BadInputError(log, None, None, str(e)) from e
+    if result.identical:
+        print(f"tocsin replay: {result.n_replayed} decisions re-derived, identical to the log")
+        return
+    print(f"tocsin replay: DIFFERENT: {result.first_difference}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+@bad_input_exits_2
+def evaluate(
+    scenario: Annotated[
+        Path,
+        typer.Option("--scenario", help="Scenario directory (sensors, measurements, zones, truth, events)."),
+    ],
+    run_dir: Annotated[
+        Path, typer.Option("--run", help="Run directory (alerts.jsonl, predictions.jsonl, tracks.jsonl).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Directory for scorecard.json and the report.")],
+    delay_s: Annotated[float, typer.Option("--delay-s", help="Dissemination delay d (s).")] = 3.0,
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also score the oracle, whole-area and circle baselines.")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write the after-action report (HTML, PDF).")
+    ] = True,
+) -> None:
+    """Score a run against the scenario's truth (contract section 7): scorecard.json and a report."""
+    from tocsin.cli.evaluate_cmd import run_evaluate
+
+    run_evaluate(scenario, run_dir, out, delay_s=delay_s, baselines=baselines, report=report)
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -35,27 +35,14 @@ import numpy as np
 
 from tocsin._types import BoolArray, FloatArray
 from tocsin.errors import BadInputError
+from tocsin.geo.frames import geodetic_to_ecef
 from tocsin.ingest._check import describe, is_finite_number
 
 TWO_PI = 2.0 * math.pi
 
-# WGS-84 (NGA TR8350.2): semi-major axis and first eccentricity squared.
-_WGS84_A_M = 6378137.0
-_WGS84_F = 1.0 / 298.257223563
-_WGS84_E2 = _WGS84_F * (2.0 - _WGS84_F)
-
 # Below this distance from the Earth's centre a sensor position is certainly a mistake (the polar
 # radius is 6,356,752 m; 6,300 km leaves room for the deepest valleys and any geoid slip).
 _MIN_SENSOR_RADIUS_M = 6.3e6
-
-
-def _geodetic_to_ecef_m(lat_rad: float, lon_rad: float, alt_m: float) -> tuple[float, float, float]:
-    # NGA TR8350.2 eq. 4-14: N = a / sqrt(1 - e² sin²φ).
-    n = _WGS84_A_M / math.sqrt(1.0 - _WGS84_E2 * math.sin(lat_rad) ** 2)
-    x = (n + alt_m) * math.cos(lat_rad) * math.cos(lon_rad)
-    y = (n + alt_m) * math.cos(lat_rad) * math.sin(lon_rad)
-    z = (n * (1.0 - _WGS84_E2) + alt_m) * math.sin(lat_rad)
-    return (x, y, z)
 
 
 @dataclass(frozen=True)
@@ -272,6 +259,7 @@ def _parse_radar(f: _Fields, sensor_id: str) -> RadarSensor:
     clutter = f.non_negative("clutter_per_scan", 0.0)
     lat_rad = math.radians(lat_deg)
     lon_rad = math.radians(lon_deg)
+    site = geodetic_to_ecef(lat_rad, lon_rad, alt_m)
     return RadarSensor(
         id=sensor_id,
         lat_deg=lat_deg,
@@ -292,7 +280,7 @@ def _parse_radar(f: _Fields, sensor_id: str) -> RadarSensor:
         clutter_per_scan=clutter,
         lat_rad=lat_rad,
         lon_rad=lon_rad,
-        pos_ecef_m=_geodetic_to_ecef_m(lat_rad, lon_rad, alt_m),
+        pos_ecef_m=(float(site[0]), float(site[1]), float(site[2])),
         sigma_az_rad=math.radians(sigma_az_deg),
         sigma_el_rad=math.radians(sigma_el_deg),
         az_min_rad=math.radians(az_min_deg % 360.0),

@@ -126,9 +126,17 @@ class ScanAssembler:
     record. Call ``push`` for every parsed record and ``flush`` at the end of input. No I/O, no clock.
     """
 
-    def __init__(self, sensors: SensorSet, lag_s: float = DEFAULT_LAG_S, file: str = "-") -> None:
+    def __init__(
+        self, sensors: SensorSet, lag_s: float = DEFAULT_LAG_S, file: str = "-", *, eager: bool = False
+    ) -> None:
         if not (math.isfinite(lag_s) and lag_s >= 0.0):
             raise ValueError(f"lag_s must be finite and >= 0, got {lag_s!r}")
+        # Eager release: a scan is complete as soon as a record with a later time arrives (sensors
+        # write a scan's records together), so a time-ordered feed is processed with no added
+        # latency; a record arriving later still, inside the window, is an out-of-sequence scan for
+        # the tracker. Watermark release (eager=False) instead waits lag_s so that any delivery
+        # order within the window releases identical scans.
+        self.eager = eager
         self.sensors = sensors
         self.lag_s = float(lag_s)
         self.file = file
@@ -136,6 +144,11 @@ class ScanAssembler:
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._heap: list[tuple[float, str, int]] = []
         self._released: dict[str, tuple[float, int]] = {}
+
+    @property
+    def newest_unix_s(self) -> float:
+        """Newest accepted ``t_unix_s`` (-inf before any record): the engine's notion of now."""
+        return self._newest_s
 
     @property
     def watermark_s(self) -> float:
@@ -201,7 +214,7 @@ class ScanAssembler:
             return [], Rejected(self.file, record.line, None, f"exact repeat of line {earlier.line}: dropped")
         pending.records[record.key] = record
         self._newest_s = max(self._newest_s, t)
-        return self._release(self.watermark_s), None
+        return self._release(max(self.watermark_s, t) if self.eager else self.watermark_s), None
 
     def flush(self) -> list[Scan]:
         """Release every pending scan (end of input), in order."""
@@ -224,13 +237,15 @@ def iter_measurements(
     sensors: SensorSet,
     lag_s: float = DEFAULT_LAG_S,
     file: str = "-",
+    *,
+    eager: bool = False,
 ) -> Iterator[Scan | Rejected]:
     """Scans and rejections from JSONL lines as they arrive (line 1 first); flushes at the end.
 
     ``lines`` may be a file object or ``sys.stdin``: nothing is read ahead, memory stays bounded by
     the lag window. Blank lines and lines that are not UTF-8 are rejected like other bad records.
     """
-    assembler = ScanAssembler(sensors, lag_s, file)
+    assembler = ScanAssembler(sensors, lag_s, file, eager=eager)
     for number, raw in enumerate(lines, 1):
         if isinstance(raw, bytes):
             try:

@@ -170,6 +170,7 @@ def write_report(
     hold_s: float = DEFAULT_HOLD_S,
     circle_radius_m: float = DEFAULT_CIRCLE_RADIUS_M,
     eps_m: float = DEFAULT_EPS_M,
+    data: ReportData | None = None,
 ) -> Path:
     """Write ``report.html``, ``report.pdf``, ``figures/page-N.png`` and ``replay.czml`` into ``out_dir``;
     returns the HTML path.
@@ -177,11 +178,13 @@ def write_report(
     ``scorecard`` is the run's scorecard (computed from ``run_dir/alerts.jsonl`` with ``delay_s``
     seconds of dissemination delay when None); ``baselines`` maps baseline names to their scorecards
     (all of ``tocsin.eval.baselines`` computed, with ``hold_s`` s and ``circle_radius_m`` m, when None).
-    ``eps_m`` is the aimpoint clustering radius, metres.
+    ``eps_m`` is the aimpoint clustering radius, metres. ``data``: the scenario and run already read
+    (``load_report_data``), to avoid reading and gating the measurements twice.
     """
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    data = load_report_data(Path(scenario_dir), Path(run_dir))
+    if data is None:
+        data = load_report_data(Path(scenario_dir), Path(run_dir))
     if scorecard is None:
         scorecard = score_alerts(data.alerts, data.zones, data.events, data.first_detection_s, delay_s)
     if baselines is None:

@@ -1,0 +1,90 @@
+"""Engine configuration: every stage's settings in one frozen, JSON-round-trippable object.
+
+The event log stores ``config_to_json(config)`` so that ``tocsin replay`` rebuilds the very same
+engine; a settings field added later takes its default when an older log is replayed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tocsin.alert.types import AlertConfig
+from tocsin.predict.impact import PredictConfig
+from tocsin.track.tracker import TrackerConfig
+from tocsin.zones.threat import ThreatEvalConfig
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings of the warning chain (times in seconds of data time).
+
+    ``lag_s``: how late a record may arrive and still be used (contract section 2: a few seconds).
+    ``eager_release``: process a scan as soon as a later record arrives instead of waiting ``lag_s``
+    (no added latency on an in-order feed; late scans become out-of-sequence updates).
+    ``cycle_s``: prediction and alert decisions run at most this often (and after every scan when 0).
+    """
+
+    lag_s: float = 5.0
+    eager_release: bool = True
+    cycle_s: float = 1.0
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+    threat: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
+    alert: AlertConfig = field(default_factory=AlertConfig)
+
+
+T = TypeVar("T")
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _to_plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    return value
+
+
+def _from_plain(cls: type[T], data: Any) -> T:
+    """Rebuild a (nested) frozen dataclass from ``_to_plain`` output, tuples restored from lists."""
+    kwargs: dict[str, Any] = {}
+    defaults = cls()
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        current = getattr(defaults, f.name)
+        kwargs[f.name] = _revive(current, data[f.name])
+    return cls(**kwargs)
+
+
+def _revive(template: Any, value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"__float__"}:
+        return float(value["__float__"])
+    if dataclasses.is_dataclass(template) and not isinstance(template, type):
+        return _from_plain(type(template), value)
+    if isinstance(template, tuple):
+        inner = template[0] if template else None
+        return tuple(_revive(inner, v) for v in value)
+    if isinstance(template, dict):
+        sample = next(iter(template.values()), None)
+        return {k: _revive(sample, v) for k, v in value.items()}
+    if isinstance(template, float) and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def config_to_json(config: EngineConfig) -> dict[str, Any]:
+    """The configuration as JSON-ready plain data (non-finite floats tagged, tuples as lists)."""
+    out: dict[str, Any] = _to_plain(config)
+    return out
+
+
+def config_from_json(data: dict[str, Any]) -> EngineConfig:
+    """Inverse of :func:`config_to_json`; unknown keys are ignored, missing ones take defaults."""
+    return _from_plain(EngineConfig, data)

@@ -1,0 +1,140 @@
+"""The deterministic core of tocsin: measurement lines in, tracks, predictions and alerts out.
+
+One :class:`Engine` wires the stages for one sensor set and one zone set:
+
+    line -> ingest (validate, de-duplicate, assemble scans) -> track -> predict -> zones -> alert
+
+It does no I/O and reads no clock: time is the newest valid measurement time, so the same lines (and
+operator posture changes, at the same places in the stream) give the same outputs bit for bit. That
+is what makes ``tocsin replay`` exact. The adapters (files, stdin, event log, CAP writer) live in
+``tocsin.cli`` and ``tocsin.store``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tocsin.alert.policy import AlertPolicy
+from tocsin.alert.types import AlertDecision, PostureChange
+from tocsin.engine.config import EngineConfig
+from tocsin.engine.sensors import track_models
+from tocsin.ingest.records import Rejected
+from tocsin.ingest.sensors import SensorSet
+from tocsin.ingest.stream import Scan, ScanAssembler
+from tocsin.predict.impact import predict_impacts, prediction_rows
+from tocsin.predict.launch import LaunchEstimator
+from tocsin.predict.types import ImpactPredictions
+from tocsin.track.models import ScanInput
+from tocsin.track.tracker import Tracker
+from tocsin.zones.load import ZoneSet
+from tocsin.zones.threat import ThreatEvaluator
+
+
+@dataclass
+class EngineOutput:
+    """What one input (a line, a posture change, the end of input) caused, in order of issue."""
+
+    rejected: list[Rejected] = field(default_factory=list)
+    track_rows: list[dict[str, Any]] = field(default_factory=list)
+    prediction_rows: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[AlertDecision] = field(default_factory=list)
+    scans: int = 0
+    cycles: int = 0
+
+    def extend(self, other: EngineOutput) -> None:
+        """Append another output after this one."""
+        self.rejected.extend(other.rejected)
+        self.track_rows.extend(other.track_rows)
+        self.prediction_rows.extend(other.prediction_rows)
+        self.decisions.extend(other.decisions)
+        self.scans += other.scans
+        self.cycles += other.cycles
+
+
+def scan_to_input(scan: Scan) -> ScanInput:
+    """An assembled scan (ingest) as the tracker's input: radar [range, az, el, range-rate] or IR LOS."""
+    if scan.kind == "radar":
+        z = np.stack([scan.range_m, scan.az_rad, scan.el_rad, scan.range_rate_mps], axis=-1)
+        if z.size and np.all(np.isnan(z[:, 3])):
+            z = z[:, :3]
+    else:
+        z = np.asarray(scan.los_ecef, dtype=np.float64).reshape(-1, 3)
+    return ScanInput(sensor_id=scan.sensor, t_unix_s=scan.t_unix_s, z=z)
+
+
+class Engine:
+    """The warning chain for one sensor set and one zone set. See the module docstring."""
+
+    def __init__(
+        self, sensors: SensorSet, zones: ZoneSet, config: EngineConfig | None = None, *, source: str = "-"
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.sensors = sensors
+        self.zones = zones
+        self.assembler = ScanAssembler(sensors, self.config.lag_s, source, eager=self.config.eager_release)
+        self.tracker = Tracker(track_models(sensors), self.config.tracker)
+        self.launch = LaunchEstimator()
+        self.threats = ThreatEvaluator(zones, self.config.threat)
+        self.policy = AlertPolicy(zones, self.config.alert)
+        self.now_unix_s = -math.inf  # newest valid measurement time seen
+        self._last_cycle_unix_s = -math.inf
+        self._dirty = False  # tracks changed since the last decision cycle
+        self._postures: list[PostureChange] = []
+        self.last_predictions: ImpactPredictions | None = None
+
+    # -- inputs -------------------------------------------------------------------------------------
+    def push_line(self, text: str, line: int) -> EngineOutput:
+        """Take one measurement line (1-based line number); returns what it caused."""
+        scans, rejected = self.assembler.push_line(text, line)
+        out = EngineOutput()
+        if rejected is not None:
+            out.rejected.append(rejected)
+            return out
+        self.now_unix_s = max(self.now_unix_s, self.assembler.newest_unix_s)
+        out.extend(self._process(scans))
+        return out
+
+    def push_posture(self, change: PostureChange) -> EngineOutput:
+        """Take an operator posture change; it acts at the next decision cycle at or after its time."""
+        self._postures.append(change)
+        self._dirty = True
+        return EngineOutput()
+
+    def finish(self) -> EngineOutput:
+        """End of input: process the scans still held back and run a last decision cycle."""
+        out = self._process(self.assembler.flush())
+        if self._dirty or self._postures:
+            out.extend(self._cycle())
+        return out
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def _process(self, scans: list[Scan]) -> EngineOutput:
+        out = EngineOutput()
+        for scan in scans:
+            self.tracker.process(scan_to_input(scan))
+            out.track_rows.extend(self.tracker.track_rows())
+            out.scans += 1
+            self._dirty = True
+        if self._dirty and self.now_unix_s - self._last_cycle_unix_s >= self.config.cycle_s:
+            out.extend(self._cycle())
+        return out
+
+    def _cycle(self) -> EngineOutput:
+        """Predict every confirmed track, evaluate zones and step the alert policy at ``now``."""
+        out = EngineOutput(cycles=1)
+        t = self.now_unix_s
+        snapshot = self.tracker.snapshot()
+        preds = predict_impacts(snapshot, config=self.config.predict, launch=self.launch)
+        self.last_predictions = preds
+        out.prediction_rows.extend(prediction_rows(preds))
+        evaluation = self.threats.evaluate(preds)
+        due = [p for p in self._postures if p.t_unix_s <= t]
+        self._postures = [p for p in self._postures if p.t_unix_s > t]
+        out.decisions.extend(self.policy.step(t, evaluation, due))
+        self._last_cycle_unix_s = t
+        self._dirty = False
+        return out
