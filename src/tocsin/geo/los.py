@@ -33,7 +33,9 @@ def line_of_sight_clear(
     # Closest approach of the segment to the centre in the scaled frame: t* = -p.d/d.d clipped to [0, 1].
     t = np.clip(-pd / np.where(dd > 0, dd, 1.0), 0.0, 1.0)
     closest = p + t[..., None] * d
-    return np.asarray(np.einsum("...i,...i->...", closest, closest) >= 1.0)
+    # 1e-9 (6 mm) of slack: an end point lying exactly on the surface (a sensor at 0 m) must not be
+    # judged below it by rounding.
+    return np.asarray(np.einsum("...i,...i->...", closest, closest) >= 1.0 - 1e-9)
 
 
 def ray_ellipsoid_intersection(

@@ -43,7 +43,7 @@ from tocsin.predict.types import (
     STATUS_OK,
     ImpactPredictions,
 )
-from tocsin.track.types import TrackSnapshot
+from tocsin.track.types import MODE_NAMES, TrackSnapshot
 
 _G0 = 9.80665
 CHI2_2DOF_95 = 5.991464547107979  # chi-square(2) 95 % quantile: 95 % ellipse semi-axes sqrt(5.991 lambda)
@@ -264,7 +264,7 @@ def predict_impacts(
     for i in np.nonzero(below)[0]:
         status[i] = STATUS_BELOW_GROUND
         reason[i] = f"state {alt[i]:.0f} m above the ellipsoid, at or below the terrain ({h_g[i]:.0f} m)"
-    p_boost = np.nan_to_num(np.asarray(snapshot.mode_prob, dtype=np.float64).reshape(n, -1)[:, 0])
+    p_boost = np.nan_to_num(np.asarray(snapshot.mode_prob, dtype=np.float64).reshape(n, len(MODE_NAMES))[:, 0])
     boosting = valid & ~below & (p_boost >= cfg.boost_threshold)
     ballistic = valid & ~below & ~boosting
     for i in np.nonzero(ballistic & (iip.status != IIP_OK))[0]:
