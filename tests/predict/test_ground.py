@@ -44,7 +44,8 @@ def test_batch_propagation_matches_solve_ivp(case: tuple[float, ...], beta: floa
     # Batch of identical states with different terrain heights: each lands on its own.
     hit = propagate_batch_to_ground(np.stack([s, s]), beta, ground_alt_m=np.array([h_g, h_g + 500.0]))
     assert hit.reached.all()
-    assert abs(hit.t_s[0] - t_ref) < 0.02
+    # 0.05 s: far below the 1 s decision cycle; the step rule trades it for 1.5x fewer RK4 steps.
+    assert abs(hit.t_s[0] - t_ref) < 0.05
     assert np.linalg.norm(hit.pos_ecef_m[0] - y_ref[:3]) < 3.0  # metres
     assert hit.t_s[1] < hit.t_s[0]
     assert abs(ecef_to_geodetic(hit.pos_ecef_m[1])[2] - (h_g + 500.0)) < 0.5

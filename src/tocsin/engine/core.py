@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tocsin.alert.policy import AlertPolicy
-from tocsin.alert.types import AlertDecision, PostureChange
+from tocsin.alert.types import LEVEL_NONE, AlertDecision, PostureChange
 from tocsin.engine.config import EngineConfig
 from tocsin.engine.sensors import track_models
 from tocsin.ingest.records import Rejected
@@ -30,8 +30,12 @@ from tocsin.predict.launch import LaunchEstimator
 from tocsin.predict.types import ImpactPredictions
 from tocsin.track.models import ScanInput
 from tocsin.track.tracker import Tracker
+from tocsin.track.types import TrackSnapshot
 from tocsin.zones.load import ZoneSet
-from tocsin.zones.threat import ThreatEvaluator
+from tocsin.zones.threat import ThreatEval, ThreatEvaluator
+
+#: Longest the clock runs on after the input ends, waiting for warnings to close (s).
+DRAIN_LIMIT_S = 3600.0
 
 
 @dataclass
@@ -85,6 +89,9 @@ class Engine:
         self._dirty = False  # tracks changed since the last decision cycle
         self._postures: list[PostureChange] = []
         self.last_predictions: ImpactPredictions | None = None
+        # Optional capture of every decision cycle's policy input (t, threat evaluation, postures), for
+        # tuning the alert policy offline without re-running tracking and prediction.
+        self.cycle_capture: list[tuple[float, ThreatEval, list[PostureChange]]] | None = None
 
     # -- inputs -------------------------------------------------------------------------------------
     def push_line(self, text: str, line: int) -> EngineOutput:
@@ -105,10 +112,29 @@ class Engine:
         return EngineOutput()
 
     def finish(self) -> EngineOutput:
-        """End of input: process the scans still held back and run a last decision cycle."""
+        """End of input: process the scans still held back, run a last decision cycle, then drain.
+
+        Draining lets the clock run on with no new measurement, every ``cycle_s`` seconds, until every
+        open warning has been closed by its rules (all-clear holds after the last predicted impacts)
+        or ``DRAIN_LIMIT_S`` has passed: a feed that stops must not leave people in shelter forever,
+        and a warning is never ended early because the data stopped (lost tracks keep their holds).
+        """
         out = self._process(self.assembler.flush())
         if self._dirty or self._postures:
             out.extend(self._cycle())
+        if not math.isfinite(self.now_unix_s):
+            return out
+        t_end = self.now_unix_s
+        no_threats = self.threats.evaluate(
+            predict_impacts(TrackSnapshot.empty(t_end), config=self.config.predict)
+        )
+        step_s = max(self.config.cycle_s, 1.0)
+        t = t_end
+        while bool(np.any(self.policy.level != LEVEL_NONE)) and t < t_end + DRAIN_LIMIT_S:
+            t += step_s
+            due = [p for p in self._postures if p.t_unix_s <= t]
+            self._postures = [p for p in self._postures if p.t_unix_s > t]
+            out.decisions.extend(self.policy.step(t, no_threats, due))
         return out
 
     # -- the loop -----------------------------------------------------------------------------------
@@ -134,6 +160,8 @@ class Engine:
         evaluation = self.threats.evaluate(preds)
         due = [p for p in self._postures if p.t_unix_s <= t]
         self._postures = [p for p in self._postures if p.t_unix_s > t]
+        if self.cycle_capture is not None:
+            self.cycle_capture.append((t, evaluation, due))
         out.decisions.extend(self.policy.step(t, evaluation, due))
         self._last_cycle_unix_s = t
         self._dirty = False

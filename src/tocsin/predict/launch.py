@@ -53,6 +53,12 @@ class _History:
     boost: list[float] = field(default_factory=list)
     result: tuple[float, float, float, float, FloatArray] | None = None
     dirty: bool = True
+    t_estimated: float = -np.inf  # track time of the last estimate (s)
+
+
+# Rockets and mortars (unguided, no boost seen by a counter-battery radar) fly at most ~1 km/s; faster
+# objects first seen ballistic are missiles whose boost was not observed.
+_MAX_BALLISTIC_LAUNCH_SPEED_MPS = 1200.0
 
 
 @dataclass
@@ -64,6 +70,9 @@ class LaunchEstimator:
     launch_alt_m: float = 0.0
     boost_threshold: float = 0.5
     min_points: int = 3
+    # The fit is costly and the launch point changes little between updates: refit at most this often
+    # (s of track time), and always once the early window is complete.
+    refit_s: float = 5.0
     tracks: dict[str, _History] = field(default_factory=dict)
 
     def update(self, snapshot: TrackSnapshot) -> LaunchEstimates:
@@ -93,9 +102,12 @@ class LaunchEstimator:
                 h.P.append(np.array(snapshot.P[i], dtype=np.float64))
                 h.boost.append(float(snapshot.mode_prob[i][0]))
                 h.dirty = True
-            if h.dirty and len(h.t) >= self.min_points:
+            window_done = t - first > self.window_s or len(h.t) >= self.max_points
+            due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
+            if h.dirty and len(h.t) >= self.min_points and due:
                 h.result = self._estimate(h)
                 h.dirty = False
+                h.t_estimated = h.t[-1]
             if h.result is not None:
                 out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = h.result
         return LaunchEstimates(out_lat, out_lon, out_t, out_ts, out_cov)
@@ -106,6 +118,10 @@ class LaunchEstimator:
                 np.array(h.t), np.array(h.x)[:, :3], np.array(h.P)[:, :3, :3], launch_alt_m=self.launch_alt_m
             )
         if max(h.boost) >= self.boost_threshold:
+            return None
+        if float(np.linalg.norm(h.x[0][3:6])) > _MAX_BALLISTIC_LAUNCH_SPEED_MPS:
+            # First seen after a burnout we did not observe: a ballistic arc back to the ground would
+            # ignore the boost and land beyond the true launch point, so give no estimate.
             return None
         return ballistic_back_extrapolation(h.t[-1], h.x[-1], h.P[-1], launch_alt_m=self.launch_alt_m)
 

@@ -1,0 +1,222 @@
+"""Batched EKF kernels and the IMM steps of the tracker, over all tracks and modes at once.
+
+Internal state (NX = 10): ``[r_ecef (3) m, v_ecef (3) m/s, ln beta, a_thrust (3) m/s^2]``.
+Dynamics (algorithms.md sec. 2): a = g_J2 - 2 w x v - w x (w x r) + a_drag(beta) + a_thrust, with
+``tocsin.physics.dynamics.rk4_step`` for the mean. Modes (``types.MODE_NAMES``):
+
+- boost: a_thrust is a random walk (unknown thrust program, Li & Jilkov 2010 Part II, "thrust as
+  Wiener process acceleration");
+- ballistic: a_thrust pinned to zero, small velocity noise, ln beta almost constant;
+- reentry: as ballistic with larger velocity noise and a faster ln beta random walk (ablation, attitude).
+
+Every function is pure: it returns new arrays and never modifies its inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tocsin._types import FloatArray
+from tocsin.geo.frames import altitude_fast_m
+from tocsin.geo.wgs84 import E2, GM_M3_S2, OMEGA_RAD_S
+from tocsin.physics.atmosphere import density_kg_m3
+from tocsin.physics.dynamics import ThrustLaw, rk4_step
+from tocsin.track.models import NX
+
+N_MODES = 3
+BOOST, BALLISTIC, REENTRY = 0, 1, 2
+_EYE = np.eye(NX)
+
+
+def _jacobian(x: FloatArray) -> FloatArray:
+    """Continuous-time Jacobian A = df/dx (B, NX, NX) of the dynamics at states x (B, NX).
+
+    Gravity gradient of the point mass mu/r^3 (3 r̂r̂ᵀ - I) (J2 part ~1e-3 of it, left out of the
+    Jacobian only), centrifugal diag(w^2, w^2, 0), Coriolis, and drag with d ln(rho)/dh by central
+    difference over +-50 m.
+    """
+    b = x.shape[0]
+    r = x[:, 0:3]
+    v = x[:, 3:6]
+    beta = np.exp(x[:, 6])
+    rn2 = np.einsum("bi,bi->b", r, r)
+    rn = np.sqrt(rn2)
+    rhat = r / rn[:, None]
+    A = np.zeros((b, NX, NX))
+    A[:, 0, 3] = A[:, 1, 4] = A[:, 2, 5] = 1.0
+    g_r = (GM_M3_S2 / (rn2 * rn))[:, None, None] * (3.0 * rhat[:, :, None] * rhat[:, None, :] - np.eye(3))
+    g_r[:, 0, 0] += OMEGA_RAD_S**2
+    g_r[:, 1, 1] += OMEGA_RAD_S**2
+    alt = altitude_fast_m(r)
+    rho3 = density_kg_m3(np.concatenate([alt, alt + 50.0, alt - 50.0]))
+    rho = rho3[:b]
+    dlnrho_dh = (np.log(rho3[b : 2 * b]) - np.log(rho3[2 * b :])) / 100.0
+    speed = np.sqrt(np.einsum("bi,bi->b", v, v))
+    a_drag = (-rho * speed / (2.0 * beta))[:, None] * v
+    # dh/dr is the ellipsoid normal, ∝ (x, y, z / (1 - e^2)) near the surface
+    normal = r * np.array([1.0, 1.0, 1.0 / (1.0 - E2)])
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    A[:, 3:6, 0:3] = g_r + a_drag[:, :, None] * (dlnrho_dh[:, None] * normal)[:, None, :]
+    k = rho / (2.0 * beta)
+    safe = np.where(speed > 0.0, speed, 1.0)
+    A[:, 3:6, 3:6] = -k[:, None, None] * (
+        speed[:, None, None] * np.eye(3) + v[:, :, None] * v[:, None, :] / safe[:, None, None]
+    )
+    A[:, 3, 4] += 2.0 * OMEGA_RAD_S
+    A[:, 4, 3] -= 2.0 * OMEGA_RAD_S
+    A[:, 3:6, 6] = -a_drag  # a_drag ∝ exp(-ln beta)
+    A[:, 3, 7] = A[:, 4, 8] = A[:, 5, 9] = 1.0
+    return A
+
+
+def process_noise(dt_s: FloatArray, q_vel: FloatArray, q_lnb: FloatArray, q_thrust: FloatArray) -> FloatArray:
+    """Discrete process noise (B, NX, NX) for steps dt_s (B,) with per-row spectral densities (B,).
+
+    Velocity white-noise acceleration q_vel (m^2/s^3) and a thrust-acceleration random walk q_thrust
+    (m^2/s^5) give the integrated-random-walk blocks of Bar-Shalom, Li, Kirubarajan 2001, eqs. 6.2.2-12
+    and 6.2.3-8; ln beta is a random walk with q_lnb (1/s).
+    """
+    dt = np.asarray(dt_s, dtype=np.float64)
+    t1, t2, t3, t4, t5 = np.abs(dt), dt**2, np.abs(dt) ** 3, dt**4, np.abs(dt) ** 5
+    Q = np.zeros((dt.shape[0], NX, NX))
+    qv = q_vel[:, None]
+    qa = q_thrust[:, None]
+    rr = qv * t3[:, None] / 3.0 + qa * t5[:, None] / 20.0
+    rv = qv * t2[:, None] / 2.0 + qa * t4[:, None] / 8.0
+    vv = qv * t1[:, None] + qa * t3[:, None] / 3.0
+    ra = qa * t3[:, None] / 6.0
+    va = qa * t2[:, None] / 2.0
+    aa = qa * t1[:, None]
+    i3 = np.arange(3)
+    Q[:, i3, i3] = rr
+    Q[:, i3, i3 + 3] = Q[:, i3 + 3, i3] = rv
+    Q[:, i3 + 3, i3 + 3] = vv
+    Q[:, i3, i3 + 7] = Q[:, i3 + 7, i3] = ra
+    Q[:, i3 + 3, i3 + 7] = Q[:, i3 + 7, i3 + 3] = va
+    Q[:, i3 + 7, i3 + 7] = aa
+    Q[:, 6, 6] = q_lnb * t1
+    return Q
+
+
+def _constant_thrust(a_mps2: FloatArray) -> ThrustLaw:
+    """Thrust law holding each object's thrust acceleration (m/s^2) constant over a step."""
+
+    def law(_t_s: float, _state: FloatArray) -> FloatArray:
+        return a_mps2
+
+    return law
+
+
+def propagate(
+    x: FloatArray,
+    P: FloatArray,
+    dt_s: FloatArray,
+    q_vel: FloatArray,
+    q_lnb: FloatArray,
+    q_thrust: FloatArray,
+    max_step_s: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    """EKF prediction of states x (B, NX) and covariances P (B, NX, NX) by dt_s (B,) seconds.
+
+    Mean: RK4 (``physics.dynamics.rk4_step``) with the thrust state held constant over the step;
+    covariance: Phi = I + A h + (A h)^2 / 2 per sub-step h <= max_step_s (second-order Taylor of the
+    transition matrix, Bar-Shalom et al. 2001, sec. 10.3.2), P <- Phi P Phiᵀ + Q(h).
+    """
+    dt = np.asarray(dt_s, dtype=np.float64)
+    if x.shape[0] == 0:
+        return x.copy(), P.copy()
+    n_sub = max(1, int(np.ceil(float(np.max(np.abs(dt))) / max_step_s - 1e-9)))
+    h = dt / n_sub
+    xs = x.copy()
+    Ps = P.copy()
+    for _ in range(n_sub):
+        A = _jacobian(xs)
+        Ah = A * h[:, None, None]
+        Phi = _EYE + Ah + 0.5 * (Ah @ Ah)
+        beta = np.exp(xs[:, 6])
+        s6 = rk4_step(xs[:, 0:6], h, beta, thrust=_constant_thrust(xs[:, 7:10].copy()))
+        xs = np.concatenate([s6, xs[:, 6:]], axis=1)
+        Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust)
+    Ps = 0.5 * (Ps + np.swapaxes(Ps, 1, 2))
+    return xs, Ps
+
+
+def ekf_update(
+    x: FloatArray, P: FloatArray, y: FloatArray, H: FloatArray, R: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Batched EKF update with residuals y (B, m), Jacobians H (B, m, NX), noise R (m, m) or (B, m, m).
+
+    Returns (x+, P+, nis (B,), log-likelihood (B,)). Joseph form, numerically stable for any gain
+    (Bar-Shalom et al. 2001, eq. 5.2.3-18); the gain uses ``solve`` on S, no explicit inverse.
+    """
+    Ht = np.swapaxes(H, 1, 2)
+    PHt = P @ Ht
+    S = H @ PHt + R
+    S = 0.5 * (S + np.swapaxes(S, 1, 2))
+    K = np.swapaxes(np.linalg.solve(S, np.swapaxes(PHt, 1, 2)), 1, 2)
+    x_new = x + np.einsum("bij,bj->bi", K, y)
+    IKH = _EYE - K @ H
+    P_new = IKH @ P @ np.swapaxes(IKH, 1, 2) + K @ R @ np.swapaxes(K, 1, 2)
+    P_new = 0.5 * (P_new + np.swapaxes(P_new, 1, 2))
+    Sy = np.linalg.solve(S, y[:, :, None])[:, :, 0]
+    nis = np.einsum("bi,bi->b", y, Sy)
+    _, logdet = np.linalg.slogdet(S)
+    m = y.shape[1]
+    loglik = -0.5 * (nis + logdet + m * np.log(2.0 * np.pi))
+    return x_new, P_new, nis, loglik
+
+
+def innovation(P: FloatArray, H: FloatArray, R: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Mahalanobis distance squared yᵀS⁻¹y and ln det S for pairs, S = H P Hᵀ + R (no state change)."""
+    S = H @ P @ np.swapaxes(H, 1, 2) + R
+    Sy = np.linalg.solve(S, y[:, :, None])[:, :, 0]
+    _, logdet = np.linalg.slogdet(S)
+    return np.einsum("bi,bi->b", y, Sy), logdet
+
+
+# --------------------------------------------------------------------------------------------------
+# IMM (Blom & Bar-Shalom, IEEE TAC 33(8), 1988; Bar-Shalom et al. 2001, sec. 11.6.6)
+
+
+def transition_matrix(rates_per_s: FloatArray, dt_s: FloatArray) -> FloatArray:
+    """Mode transition probabilities Pi (B, K, K) over dt_s (B,) from rate matrices (B, K, K), rows sum 1.
+
+    Second-order expansion of expm(Lambda dt), clipped at 0 and renormalised (rates are ~1e-2/s and
+    dt a few seconds, so the truncation error is < 1e-4).
+    """
+    lam = rates_per_s.copy()
+    k = lam.shape[-1]
+    lam[..., np.arange(k), np.arange(k)] = -rates_per_s.sum(axis=-1)
+    dt = np.abs(np.asarray(dt_s, dtype=np.float64))[:, None, None]
+    Pi = np.eye(k) + lam * dt + 0.5 * (lam @ lam) * dt**2
+    Pi = np.clip(Pi, 0.0, None)
+    return np.asarray(Pi / Pi.sum(axis=2, keepdims=True), dtype=np.float64)
+
+
+def imm_mix(
+    xm: FloatArray, Pm: FloatArray, mu: FloatArray, Pi: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """IMM interaction: mixed initial conditions per mode and predicted mode probabilities.
+
+    xm (N, K, NX), Pm (N, K, NX, NX), mu (N, K), Pi (N, K, K) with Pi[i, j] = P(mode j | mode i).
+    The ballistic modes have no thrust state: after mixing their thrust mean and covariance are set to
+    zero (truncation as in Stone Soup PR #142's model converters).
+    """
+    cbar = np.einsum("nij,ni->nj", Pi, mu)
+    w = Pi * mu[:, :, None] / np.maximum(cbar[:, None, :], 1e-300)  # w[n, i, j] = mu_{i|j}
+    x0 = np.einsum("nij,nik->njk", w, xm)
+    dx = xm[:, :, None, :] - x0[:, None, :, :]  # (N, i, j, NX)
+    P0 = np.einsum("nij,nikl->njkl", w, Pm) + np.einsum("nij,nijk,nijl->njkl", w, dx, dx)
+    x0[:, 1:, 7:10] = 0.0
+    P0[:, 1:, 7:10, :] = 0.0
+    P0[:, 1:, :, 7:10] = 0.0
+    cbar = cbar / cbar.sum(axis=1, keepdims=True)
+    return x0, P0, cbar
+
+
+def imm_combine(xm: FloatArray, Pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Moment-matched single Gaussian (N, NX), (N, NX, NX) of the mode mixture."""
+    x = np.einsum("nk,nki->ni", mu, xm)
+    dx = xm - x[:, None, :]
+    P = np.einsum("nk,nkij->nij", mu, Pm) + np.einsum("nk,nki,nkj->nij", mu, dx, dx)
+    return x, P

@@ -1,0 +1,903 @@
+"""Multi-sensor multi-target tracker: IMM-EKF in ECEF, GNN association, two-plot initiation, OOSM.
+
+One ``process(scan)`` call per sensor scan. Per scan, over all tracks and plots at once:
+
+1. IMM interaction and mode-matched EKF prediction of every track to the scan time (``filter``);
+2. cKDTree pre-gate, Mahalanobis gate, global nearest neighbour (``associate``) with
+   likelihood-ratio costs -2 ln(Pd N(y; 0, S) / lambda) and missed-track costs -2 ln(1 - Pd);
+3. mode-matched EKF updates, mode probabilities, hit/miss bookkeeping (M-of-N confirmation;
+   deletion on missed opportunities, covariance growth, coasting time, ground contact);
+4. initiation from unassigned plots: two radar plots of one sensor (or two IR stereo triangulations)
+   form a tentative track; IR lines of sight from two sensors are triangulated;
+5. duplicate suppression (two tracks of one object).
+
+Out-of-sequence scans (up to ``max_lag_s`` behind the newest) are handled by **reprocessing**: the
+tracker keeps the scans of the lag window and a checkpoint before each; a late scan rolls the state
+back to the checkpoint before its time and re-runs the scans in time order (the exact but costly
+reference solution, Bar-Shalom, Chen, Mallick, IEEE TAES 40(1), 2004, sec. I). The result therefore
+equals in-order processing bit for bit. Scans are ordered by (time, sensor id); detections inside a
+scan are sorted, so arrival order never changes a result.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
+from scipy.stats import chi2
+
+from tocsin._types import BoolArray, FloatArray, IntArray
+from tocsin.geo.frames import altitude_fast_m
+from tocsin.physics.dynamics import accel_ecef
+from tocsin.track import filter as kf
+from tocsin.track.associate import BIG_COST, gnn_assign, jpda_weights, pregate
+from tocsin.track.models import (
+    NX,
+    IrModel,
+    RadarModel,
+    ScanInput,
+    SensorModel,
+    ir_residual,
+    radar_h,
+    radar_residual,
+    radar_to_ecef,
+    triangulate_los,
+    triangulation_cov,
+)
+from tocsin.track.types import MODE_NAMES, STATE_DIM, TrackSnapshot
+
+K = kf.N_MODES
+TENTATIVE, CONFIRMED = 0, 1
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tracker parameters (SI units). Process noise densities are per mode (boost, ballistic, reentry)."""
+
+    gate_p: float = 0.9995  # chi-square gate probability
+    association: str = "gnn"  # "gnn" or "jpda" (JPDA in clusters where tracks share plots)
+    confirm_m_of_n: tuple[int, int] = (3, 4)  # hits among the last n opportunities (incl. 2 initial)
+    tentative_max_misses: int = 2  # consecutive missed opportunities that delete a tentative track
+    confirmed_max_misses: int = 6
+    max_coast_s: float = 30.0  # delete a track not updated for this long
+    max_pos_sigma_m: float = 20000.0  # delete when sqrt(trace P_pos) exceeds this
+    max_lag_s: float = 5.0  # out-of-sequence window
+    q_vel_m2_s3: tuple[float, float, float] = (1.0, 0.05, 0.3)
+    q_lnbeta_per_s: tuple[float, float, float] = (1e-4, 1e-5, 5e-4)
+    q_thrust_m2_s5: tuple[float, float, float] = (4.0, 0.0, 0.0)
+    # Mode switching rates (1/s), row = from, column = to, diagonal ignored; one matrix above
+    # ``reentry_alt_m`` (re-entry mode leaves quickly: no drag up there) and one below it.
+    mode_rates_exo_per_s: tuple[tuple[float, float, float], ...] = (
+        (0.0, 0.03, 0.0),
+        (2e-4, 0.0, 0.0005),
+        (0.0, 0.1, 0.0),
+    )
+    mode_rates_endo_per_s: tuple[tuple[float, float, float], ...] = (
+        (0.0, 0.03, 0.005),
+        (2e-4, 0.0, 0.05),
+        (1e-4, 0.01, 0.0),
+    )
+    reentry_alt_m: float = 100e3
+    mode_prior: tuple[float, float, float] = (0.4, 0.4, 0.2)
+    lnbeta_prior: tuple[float, float] = (math.log(5000.0), 1.5)  # mean, sigma of ln(beta kg/m^2)
+    thrust_sigma0_mps2: float = 30.0  # initial thrust uncertainty in the boost mode
+    max_speed_mps: float = 8000.0  # two-plot initiation speed bound
+    pair_dt_s: tuple[float, float] = (0.3, 12.0)  # allowed time between the two initiating plots
+    ir_pair_max_dt_s: float = 1.0  # max time between two IR lines of sight triangulated together
+    ir_max_alt_m: float = 1.5e6
+    max_step_s: float = 1.0  # integration sub-step
+    tentative_cost_penalty: float = 4.0  # favours confirmed tracks in the assignment
+    merge_chi2: float = 16.0  # position+velocity distance squared below which two tracks are merged
+
+
+@dataclass
+class _Tracks:
+    """Per-track arrays (N = number of live tracks, tentative and confirmed)."""
+
+    xm: FloatArray  # (N, K, NX) mode-conditioned states at t_state
+    Pm: FloatArray  # (N, K, NX, NX)
+    mu: FloatArray  # (N, K)
+    t_state: FloatArray  # (N,)
+    x_upd: FloatArray  # (N, NX) combined posterior at the last update
+    P_upd: FloatArray  # (N, NX, NX)
+    mu_upd: FloatArray  # (N, K)
+    a_boost_upd: FloatArray  # (N, 3) boost-mode thrust estimate at the last update
+    t_upd: FloatArray  # (N,)
+    first_t: FloatArray  # (N,)
+    status: IntArray  # (N,) TENTATIVE / CONFIRMED
+    hist: IntArray  # (N,) hit bits of the last opportunities, newest in bit 0
+    miss_run: IntArray  # (N,)
+    n_upd: IntArray  # (N,)
+    num: IntArray  # (N,) track number k of "Tk", 0 while tentative
+    uid: IntArray  # (N,) creation counter (deterministic tie-breaks)
+
+    @staticmethod
+    def empty() -> _Tracks:
+        z = np.zeros
+        i = np.int64
+        return _Tracks(
+            z((0, K, NX)),
+            z((0, K, NX, NX)),
+            z((0, K)),
+            z(0),
+            z((0, NX)),
+            z((0, NX, NX)),
+            z((0, K)),
+            z((0, 3)),
+            z(0),
+            z(0),
+            z(0, i),
+            z(0, i),
+            z(0, i),
+            z(0, i),
+            z(0, i),
+            z(0, i),
+        )
+
+    def __len__(self) -> int:
+        return int(self.t_state.shape[0])
+
+    def select(self, keep: BoolArray | IntArray) -> _Tracks:
+        return _Tracks(**{f.name: getattr(self, f.name)[keep] for f in dataclasses.fields(self)})
+
+    def concat(self, other: _Tracks) -> _Tracks:
+        return _Tracks(
+            **{
+                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                for f in dataclasses.fields(self)
+            }
+        )
+
+    def copy(self) -> _Tracks:
+        return _Tracks(**{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self)})
+
+
+@dataclass
+class _Pool:
+    """Unassigned plots waiting for a partner: positions (radar plots or IR triangulations)."""
+
+    t: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pos: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    cov: FloatArray = field(default_factory=lambda: np.zeros((0, 3, 3)))
+    key: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sensor index, -1 = IR
+
+    def copy(self) -> _Pool:
+        return _Pool(self.t.copy(), self.pos.copy(), self.cov.copy(), self.key.copy())
+
+    def select(self, keep: BoolArray) -> _Pool:
+        return _Pool(self.t[keep], self.pos[keep], self.cov[keep], self.key[keep])
+
+
+@dataclass
+class _LosPool:
+    """Unassigned IR lines of sight waiting for a second sensor."""
+
+    t: FloatArray = field(default_factory=lambda: np.zeros(0))
+    origin: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    u: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    sigma: FloatArray = field(default_factory=lambda: np.zeros(0))
+    key: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def copy(self) -> _LosPool:
+        return _LosPool(self.t.copy(), self.origin.copy(), self.u.copy(), self.sigma.copy(), self.key.copy())
+
+    def select(self, keep: BoolArray) -> _LosPool:
+        return _LosPool(self.t[keep], self.origin[keep], self.u[keep], self.sigma[keep], self.key[keep])
+
+
+@dataclass
+class _Core:
+    """Everything a scan changes (rolled back for out-of-sequence scans)."""
+
+    tracks: _Tracks = field(default_factory=_Tracks.empty)
+    pool: _Pool = field(default_factory=_Pool)
+    los_pool: _LosPool = field(default_factory=_LosPool)
+    next_uid: int = 1
+    next_num: int = 1
+    t_last: float = -math.inf
+
+    def copy(self) -> _Core:
+        return _Core(
+            self.tracks.copy(),
+            self.pool.copy(),
+            self.los_pool.copy(),
+            self.next_uid,
+            self.next_num,
+            self.t_last,
+        )
+
+
+@dataclass
+class _Entry:
+    key: tuple[float, str]
+    sensor_id: str
+    t_unix_s: float
+    z: FloatArray
+    before: _Core
+
+
+def _popcount(v: IntArray) -> IntArray:
+    c = np.zeros_like(v)
+    w = v.copy()
+    for _ in range(16):
+        c += w & 1
+        w = w >> 1
+    return c
+
+
+class Tracker:
+    """Multi-sensor IMM tracker. Feed it scans in (roughly) time order; read confirmed tracks back.
+
+    ``counters`` counts skipped input: ``unknown_sensor``, ``bad_time``, ``bad_shape``,
+    ``bad_detection`` (per detection: NaN, range <= 0, |el| > 90 deg, zero LOS), ``too_late``,
+    ``merged_scan`` (a second scan with the same sensor and time, merged into the first),
+    ``numerical_reject`` (an update that produced a non-finite state, not applied).
+    """
+
+    def __init__(self, sensors: Mapping[str, SensorModel], config: TrackerConfig = TrackerConfig()) -> None:
+        self.sensors: dict[str, SensorModel] = dict(sensors)
+        self.config = config
+        self._sensor_index = {sid: k for k, sid in enumerate(sorted(self.sensors))}
+        self._core = _Core()
+        self._history: list[_Entry] = []
+        self._rows: list[dict[str, Any]] = []
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "unknown_sensor",
+                "bad_time",
+                "bad_shape",
+                "bad_detection",
+                "too_late",
+                "merged_scan",
+                "numerical_reject",
+            ),
+            0,
+        )
+        c = config
+        self._q_vel = np.asarray(c.q_vel_m2_s3, dtype=np.float64)
+        self._q_lnb = np.asarray(c.q_lnbeta_per_s, dtype=np.float64)
+        self._q_thr = np.asarray(c.q_thrust_m2_s5, dtype=np.float64)
+        self._rates = np.stack(
+            [
+                np.asarray(c.mode_rates_exo_per_s, dtype=np.float64),
+                np.asarray(c.mode_rates_endo_per_s, dtype=np.float64),
+            ]
+        )
+        self._rates[:, np.arange(K), np.arange(K)] = 0.0
+        self._nodoppler: dict[str, RadarModel] = {}
+        self._gate_thr = {d: float(chi2.ppf(c.gate_p, d)) for d in (2, 3, 4)}
+
+    # ------------------------------------------------------------------------------------------
+    # public API
+
+    def process(self, scan: ScanInput) -> None:
+        """Process one sensor scan (any time inside the out-of-sequence window); bad input is counted."""
+        self._rows = []
+        checked = self._validate(scan)
+        if checked is None:
+            return
+        sid, t, z = checked
+        key = (t, sid)
+        hist = self._history
+        newest = self._core.t_last
+        if t < newest - self.config.max_lag_s:
+            self.counters["too_late"] += 1
+            return
+        keys = [e.key for e in hist]
+        i = bisect.bisect_left(keys, key)
+        if i < len(hist) and hist[i].key == key:
+            self.counters["merged_scan"] += 1
+            z = self._canonical(np.concatenate([hist[i].z, z]))
+            hist[i] = _Entry(key, sid, t, z, hist[i].before)
+            self._core = hist[i].before.copy()
+            start = i
+        elif i == len(hist):
+            hist.append(_Entry(key, sid, t, z, self._core.copy()))
+            start = i
+        else:
+            hist.insert(i, _Entry(key, sid, t, z, hist[i].before.copy()))
+            self._core = hist[i].before.copy()
+            start = i
+        rows: dict[str, dict[str, Any]] = {}
+        for j in range(start, len(hist)):
+            e = hist[j]
+            if j > start:
+                hist[j] = _Entry(e.key, e.sensor_id, e.t_unix_s, e.z, self._core.copy())
+            for row in self._apply(e.sensor_id, e.t_unix_s, e.z):
+                rows[row["track"]] = row
+        self._rows = sorted(rows.values(), key=lambda r: int(r["track"][1:]))
+        horizon = self._core.t_last - self.config.max_lag_s
+        n_old = 0
+        while n_old < len(hist) and hist[n_old].t_unix_s < horizon:
+            n_old += 1
+        del hist[:n_old]
+
+    def snapshot(self) -> TrackSnapshot:
+        """Confirmed tracks, ordered by track number, each at its last update time."""
+        tr = self._core.tracks
+        idx = np.flatnonzero(tr.status == CONFIRMED)
+        idx = idx[np.argsort(tr.num[idx], kind="stable")]
+        if idx.shape[0] == 0:
+            return TrackSnapshot.empty(self._core.t_last)
+        boost_on = tr.mu_upd[idx, kf.BOOST] >= 0.5
+        return TrackSnapshot(
+            t_unix_s=self._core.t_last,
+            track_ids=tuple(f"T{n}" for n in tr.num[idx]),
+            t_update_unix_s=tr.t_upd[idx].copy(),
+            x=tr.x_upd[idx, :STATE_DIM].copy(),
+            P=tr.P_upd[idx, :STATE_DIM, :STATE_DIM].copy(),
+            mode_prob=tr.mu_upd[idx].copy(),
+            boost_accel_mps2=np.where(boost_on[:, None], tr.a_boost_upd[idx], 0.0),
+            first_t_unix_s=tr.first_t[idx].copy(),
+            n_updates=tr.n_upd[idx].copy(),
+        )
+
+    def current_states(self) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
+        """Confirmed tracks predicted to the newest scan time: ids, x (N, 7) and P (N, 7, 7)."""
+        tr = self._core.tracks
+        idx = np.flatnonzero(tr.status == CONFIRMED)
+        idx = idx[np.argsort(tr.num[idx], kind="stable")]
+        x, P = kf.imm_combine(tr.xm[idx], tr.Pm[idx], tr.mu[idx])
+        return tuple(f"T{n}" for n in tr.num[idx]), x[:, :STATE_DIM], P[:, :STATE_DIM, :STATE_DIM]
+
+    def track_rows(self) -> list[dict[str, Any]]:
+        """``tracks.jsonl`` rows of the confirmed tracks the last ``process`` call updated (one each)."""
+        return list(self._rows)
+
+    def n_tracks(self) -> tuple[int, int]:
+        """(tentative, confirmed) track counts."""
+        st = self._core.tracks.status
+        return int(np.sum(st == TENTATIVE)), int(np.sum(st == CONFIRMED))
+
+    def get_state(self) -> dict[str, Any]:
+        """Plain-array state: the checkpoint before the lag window plus the window's scans and counters.
+
+        ``set_state`` restores it by replaying the scans, which reproduces the live state exactly.
+        """
+        base = self._history[0].before if self._history else self._core
+        scans = [(e.sensor_id, e.t_unix_s, e.z.copy()) for e in self._history]
+        return {
+            "tracks": {f.name: getattr(base.tracks, f.name).copy() for f in dataclasses.fields(base.tracks)},
+            "pool": {f.name: getattr(base.pool, f.name).copy() for f in dataclasses.fields(base.pool)},
+            "los_pool": {
+                f.name: getattr(base.los_pool, f.name).copy() for f in dataclasses.fields(base.los_pool)
+            },
+            "next_uid": base.next_uid,
+            "next_num": base.next_num,
+            "t_last": base.t_last,
+            "scans": scans,
+            "counters": dict(self.counters),
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a state produced by :meth:`get_state` (any tracker with the same sensors and config)."""
+        core = _Core(
+            tracks=_Tracks(**{k: np.array(v) for k, v in state["tracks"].items()}),
+            pool=_Pool(**{k: np.array(v) for k, v in state["pool"].items()}),
+            los_pool=_LosPool(**{k: np.array(v) for k, v in state["los_pool"].items()}),
+            next_uid=int(state["next_uid"]),
+            next_num=int(state["next_num"]),
+            t_last=float(state["t_last"]),
+        )
+        self._core = core
+        self._history = []
+        for sid, t, z in state["scans"]:
+            self._history.append(_Entry((float(t), sid), sid, float(t), np.array(z), self._core.copy()))
+            self._apply(sid, float(t), np.array(z))
+        self.counters = {k: int(v) for k, v in state["counters"].items()}
+        self._rows = []
+
+    # ------------------------------------------------------------------------------------------
+    # input checks
+
+    @staticmethod
+    def _canonical(z: FloatArray) -> FloatArray:
+        if z.shape[0] <= 1:
+            return z
+        order = np.lexsort(z.T[::-1])
+        return np.ascontiguousarray(z[order])
+
+    def _validate(self, scan: ScanInput) -> tuple[str, float, FloatArray] | None:  # noqa: PLR0911
+        sensor = self.sensors.get(scan.sensor_id)
+        if sensor is None:
+            self.counters["unknown_sensor"] += 1
+            return None
+        try:
+            t = float(scan.t_unix_s)
+            z = np.asarray(scan.z, dtype=np.float64)
+        except (TypeError, ValueError):
+            self.counters["bad_shape"] += 1
+            return None
+        if not math.isfinite(t):
+            self.counters["bad_time"] += 1
+            return None
+        if z.size == 0:
+            z = np.zeros((0, 4 if isinstance(sensor, RadarModel) and sensor.meas_dim == 4 else 3))
+        if z.ndim != 2:
+            self.counters["bad_shape"] += 1
+            return None
+        if isinstance(sensor, RadarModel):
+            if z.shape[1] not in (3, 4) or (z.shape[1] == 4 and sensor.meas_dim == 3):
+                self.counters["bad_shape"] += 1
+                return None
+            ok = np.all(np.isfinite(z), axis=1)
+            with np.errstate(invalid="ignore"):
+                ok &= (z[:, 0] > 0.0) & (np.abs(z[:, 2]) <= 0.5 * math.pi)
+            z = z[ok].copy()
+            z[:, 1] = np.mod(z[:, 1], 2.0 * math.pi)
+        else:
+            if z.shape[1] != 3:
+                self.counters["bad_shape"] += 1
+                return None
+            with np.errstate(invalid="ignore"):
+                nrm = np.linalg.norm(z, axis=1)
+                ok = np.all(np.isfinite(z), axis=1) & (nrm > 0.5) & (nrm < 2.0)
+            z = z[ok] / nrm[ok, None]
+        self.counters["bad_detection"] += int(np.sum(~ok))
+        return scan.sensor_id, t, self._canonical(z)
+
+    def _radar_for(self, radar: RadarModel, z: FloatArray) -> RadarModel:
+        if z.shape[1] == radar.meas_dim:
+            return radar
+        if radar.sensor_id not in self._nodoppler:
+            self._nodoppler[radar.sensor_id] = dataclasses.replace(radar, sigma_range_rate_mps=None)
+        return self._nodoppler[radar.sensor_id]
+
+    # ------------------------------------------------------------------------------------------
+    # one scan
+
+    def _apply(self, sid: str, t: float, z: FloatArray) -> list[dict[str, Any]]:
+        core = self._core
+        sensor = self.sensors[sid]
+        if isinstance(sensor, RadarModel):
+            sensor = self._radar_for(sensor, z)
+        tr = self._predict(core.tracks, t)
+        n, m = len(tr), z.shape[0]
+        xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
+        # Opportunities: tracks the sensor should have seen (IR sees hot, boosting objects only).
+        if isinstance(sensor, RadarModel):
+            covered = sensor.in_coverage(xc[:, 0:3], margin_rad=0.0)
+        else:
+            covered = sensor.in_coverage(xc[:, 0:3]) & (tr.mu[:, kf.BOOST] >= 0.5)
+        ti, mj = self._gate_pairs(sensor, xc, Pc, z)
+        hit = np.zeros(n, dtype=np.bool_)
+        used = np.zeros(m, dtype=np.bool_)
+        if ti.shape[0]:
+            y, H, R = self._residuals(sensor, xc[ti], z[mj])
+            d2, logdet = kf.innovation(Pc[ti], H, R, y)
+            dim = y.shape[1]
+            g = d2 <= self._gate_thr[dim]
+            ti, mj, d2, logdet = ti[g], mj[g], d2[g], logdet[g]
+            pd_eff = np.where(covered, sensor.pd, 0.05)
+            # -2 ln(Pd N(y;0,S) / lambda): likelihood-ratio assignment cost (Blackman & Popoli 1999, 6.2)
+            cost = (
+                d2
+                + logdet
+                + dim * math.log(2.0 * math.pi)
+                - 2.0 * np.log(pd_eff[ti])
+                + 2.0 * math.log(sensor.clutter_density)
+            )
+            cost = cost + np.where(tr.status[ti] == TENTATIVE, self.config.tentative_cost_penalty, 0.0)
+            miss_cost = -2.0 * np.log1p(-np.minimum(pd_eff, 0.999999))
+            if self.config.association == "jpda":
+                tr, hit, used = self._jpda_update(tr, sensor, z, ti, mj, cost, pd_eff)
+            else:
+                at, am = gnn_assign(ti, mj, cost, miss_cost, m)
+                tr, ok = self._update(tr, sensor, at, z[am])
+                hit[at[ok]] = True
+                used[am] = True
+        tr = self._bookkeeping(tr, t, hit, covered)
+        # Initiation from unused plots.
+        free = z[~used]
+        if isinstance(sensor, RadarModel):
+            pos, cov = radar_to_ecef(free, sensor)
+            tr = self._initiate(tr, t, pos, cov, self._sensor_index[sid])
+        else:
+            tri_pos, tri_cov = self._triangulate(t, sensor, free)
+            tr = self._initiate(tr, t, tri_pos, tri_cov, -1)
+        tr = self._merge_duplicates(tr)
+        tr = self._confirm(tr)
+        core.tracks = tr
+        core.t_last = max(core.t_last, t)
+        return self._make_rows(tr, hit_uid=tr.uid[(tr.t_upd == t) & (tr.status == CONFIRMED)])
+
+    def _predict(self, tr: _Tracks, t: float) -> _Tracks:
+        n = len(tr)
+        if n == 0:
+            return tr
+        dt = t - tr.t_state
+        r_c = np.einsum("nk,nki->ni", tr.mu, tr.xm[:, :, 0:3])
+        endo = altitude_fast_m(r_c) < self.config.reentry_alt_m
+        Pi = kf.transition_matrix(self._rates[endo.astype(np.int64)], dt)
+        x0, P0, cbar = kf.imm_mix(tr.xm, tr.Pm, tr.mu, Pi)
+        q_v = np.tile(self._q_vel, n)
+        q_b = np.tile(self._q_lnb, n)
+        q_a = np.tile(self._q_thr, n)
+        xs, Ps = kf.propagate(
+            x0.reshape(n * K, NX),
+            P0.reshape(n * K, NX, NX),
+            np.repeat(dt, K),
+            q_v,
+            q_b,
+            q_a,
+            self.config.max_step_s,
+        )
+        out = tr.copy()
+        out.xm = xs.reshape(n, K, NX)
+        out.Pm = Ps.reshape(n, K, NX, NX)
+        out.mu = cbar
+        out.t_state = np.full(n, t)
+        return out
+
+    def _gate_pairs(
+        self, sensor: SensorModel, xc: FloatArray, Pc: FloatArray, z: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        n, m = xc.shape[0], z.shape[0]
+        if n == 0 or m == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        gk = math.sqrt(self._gate_thr[3])
+        sig_t = np.sqrt(np.trace(Pc[:, 0:3, 0:3], axis1=1, axis2=2))
+        if isinstance(sensor, RadarModel):
+            pos, cov = radar_to_ecef(z, sensor)
+            sig_m = float(np.sqrt(np.max(np.trace(cov, axis1=1, axis2=2))))
+            return pregate(xc[:, 0:3], gk * (sig_t + sig_m), pos)
+        d = xc[:, 0:3] - sensor.pos_ecef_m
+        rng = np.linalg.norm(d, axis=1)
+        return pregate(d / rng[:, None], gk * (sig_t / rng + sensor.sigma_los_rad), z)
+
+    @staticmethod
+    def _residuals(
+        sensor: SensorModel, x: FloatArray, z: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if isinstance(sensor, RadarModel):
+            zhat, H = radar_h(x, sensor)
+            return radar_residual(z, zhat), H, sensor.R
+        y, H = ir_residual(x, sensor, z)
+        return y, H, sensor.R
+
+    def _update(
+        self, tr: _Tracks, sensor: SensorModel, at: IntArray, za: FloatArray
+    ) -> tuple[_Tracks, BoolArray]:
+        """Mode-matched EKF updates of tracks ``at`` with plots ``za``; mode probabilities by likelihood."""
+        b = at.shape[0]
+        if b == 0:
+            return tr, np.zeros(0, dtype=np.bool_)
+        xm = tr.xm[at].reshape(b * K, NX)
+        Pm = tr.Pm[at].reshape(b * K, NX, NX)
+        y, H, R = self._residuals(sensor, xm, np.repeat(za, K, axis=0))
+        xn, Pn, _, ll = kf.ekf_update(xm, Pm, y, H, R)
+        xn = xn.reshape(b, K, NX)
+        Pn = Pn.reshape(b, K, NX, NX)
+        ll = ll.reshape(b, K)
+        ok = (
+            np.all(np.isfinite(xn), axis=(1, 2))
+            & np.all(np.isfinite(Pn), axis=(1, 2, 3))
+            & np.all(np.isfinite(ll), axis=1)
+        )
+        self.counters["numerical_reject"] += int(np.sum(~ok))
+        at, xn, Pn, ll = at[ok], xn[ok], Pn[ok], ll[ok]
+        # Mode probabilities: mu_j ∝ L_j cbar_j (Bar-Shalom et al. 2001, eq. 11.6.6-15)
+        w = tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True))
+        mu = w / w.sum(axis=1, keepdims=True)
+        mu = np.maximum(mu, 1e-6)
+        mu = mu / mu.sum(axis=1, keepdims=True)
+        out = tr.copy()
+        out.xm[at] = xn
+        out.Pm[at] = Pn
+        out.mu[at] = mu
+        self._record_update(out, at)
+        return out, ok
+
+    def _jpda_update(
+        self,
+        tr: _Tracks,
+        sensor: SensorModel,
+        z: FloatArray,
+        ti: IntArray,
+        mj: IntArray,
+        cost: FloatArray,
+        pd_eff: FloatArray,
+    ) -> tuple[_Tracks, BoolArray, BoolArray]:
+        """JPDA: each gated track is updated with the probability-weighted innovation (PDAF form).
+
+        Combined innovation and spread-of-innovations term: Bar-Shalom, Willett, Tian 2011, eqs.
+        3.4.2-4 to 3.4.2-10, applied per IMM mode with the mode-independent association weights.
+        """
+        n, m = len(tr), z.shape[0]
+        lik_ratio = np.exp(-0.5 * np.clip(cost, -700.0, 700.0))
+        beta, beta0 = jpda_weights(ti, mj, lik_ratio, pd_eff, n)
+        hit = np.zeros(n, dtype=np.bool_)
+        used = np.zeros(m, dtype=np.bool_)
+        tracks = np.unique(ti)
+        if tracks.shape[0] == 0:
+            return tr, hit, used
+        out = tr.copy()
+        # Innovations per pair and mode; S and gain per track and mode (computed at the track's state).
+        xm_t = tr.xm[tracks].reshape(-1, NX)
+        Pm_t = tr.Pm[tracks].reshape(-1, NX, NX)
+        pos_t = np.searchsorted(tracks, ti)
+        y_p, H_p, R = self._residuals(sensor, tr.xm[ti].reshape(-1, NX), np.repeat(z[mj], K, axis=0))
+        y_p = y_p.reshape(ti.shape[0], K, -1)
+        H_t = H_p.reshape(ti.shape[0], K, y_p.shape[2], NX)
+        # Use the Jacobian of each track's first pair (same predicted state, so the same H).
+        first = np.searchsorted(pos_t, np.arange(tracks.shape[0]))
+        H = H_t[first].reshape(-1, y_p.shape[2], NX)
+        Ht = np.swapaxes(H, 1, 2)
+        S = H @ Pm_t @ Ht + R
+        Kg = np.swapaxes(np.linalg.solve(S, np.swapaxes(Pm_t @ Ht, 1, 2)), 1, 2)
+        yb = np.zeros((tracks.shape[0], K, y_p.shape[2]))
+        np.add.at(yb, pos_t, beta[:, None, None] * y_p)
+        yy = np.zeros((tracks.shape[0], K, y_p.shape[2], y_p.shape[2]))
+        np.add.at(yy, pos_t, beta[:, None, None, None] * y_p[..., :, None] * y_p[..., None, :])
+        yb_f = yb.reshape(-1, y_p.shape[2])
+        b0 = np.repeat(beta0[tracks], K)
+        x_new = xm_t + np.einsum("bij,bj->bi", Kg, yb_f)
+        Pc = Pm_t - Kg @ S @ np.swapaxes(Kg, 1, 2)
+        spread = yy.reshape(-1, y_p.shape[2], y_p.shape[2]) - yb_f[:, :, None] * yb_f[:, None, :]
+        P_new = (
+            b0[:, None, None] * Pm_t + (1.0 - b0)[:, None, None] * Pc + Kg @ spread @ np.swapaxes(Kg, 1, 2)
+        )
+        P_new = 0.5 * (P_new + np.swapaxes(P_new, 1, 2))
+        # Mode likelihoods: the mixture likelihood per mode.
+        Sy = np.linalg.solve(S, yb_f[:, :, None])[:, :, 0]
+        _, logdet = np.linalg.slogdet(S)
+        ll_all = (-0.5 * (np.einsum("bi,bi->b", yb_f, Sy) + logdet)).reshape(tracks.shape[0], K)
+        w = tr.mu[tracks] * np.exp(ll_all - ll_all.max(axis=1, keepdims=True))
+        mu = np.maximum(w / w.sum(axis=1, keepdims=True), 1e-6)
+        out.xm[tracks] = x_new.reshape(tracks.shape[0], K, NX)
+        out.Pm[tracks] = P_new.reshape(tracks.shape[0], K, NX, NX)
+        out.mu[tracks] = mu / mu.sum(axis=1, keepdims=True)
+        # A track counts as hit when some plot is more likely its own than not.
+        got = beta0[tracks] < 0.5
+        hit[tracks[got]] = True
+        self._record_update(out, tracks[got])
+        used[mj[beta > 0.5]] = True
+        return out, hit, used
+
+    @staticmethod
+    def _record_update(out: _Tracks, at: IntArray) -> None:
+        xc, Pc = kf.imm_combine(out.xm[at], out.Pm[at], out.mu[at])
+        out.x_upd[at] = xc
+        out.P_upd[at] = Pc
+        out.mu_upd[at] = out.mu[at]
+        out.a_boost_upd[at] = out.xm[at, kf.BOOST, 7:10]
+        out.t_upd[at] = out.t_state[at]
+        out.n_upd[at] += 1
+
+    def _bookkeeping(self, tr: _Tracks, t: float, hit: BoolArray, covered: BoolArray) -> _Tracks:
+        c = self.config
+        opp = covered | hit
+        out = tr.copy()
+        out.hist = np.where(opp, (tr.hist << 1) | hit.astype(np.int64), tr.hist) & 0xFFFF
+        out.miss_run = np.where(hit, 0, np.where(opp, tr.miss_run + 1, tr.miss_run))
+        if len(tr) == 0:
+            return out
+        xc, Pc = kf.imm_combine(out.xm, out.Pm, out.mu)
+        sig = np.sqrt(np.trace(Pc[:, 0:3, 0:3], axis1=1, axis2=2))
+        alt = altitude_fast_m(xc[:, 0:3])
+        finite = np.all(np.isfinite(xc), axis=1) & np.all(np.isfinite(Pc), axis=(1, 2))
+        max_miss = np.where(tr.status == CONFIRMED, c.confirmed_max_misses, c.tentative_max_misses)
+        keep = (
+            finite
+            & (out.miss_run < max_miss)
+            & (sig <= c.max_pos_sigma_m)
+            & (t - out.t_upd <= c.max_coast_s)
+            & (alt > -2000.0)
+        )
+        return out.select(keep)
+
+    def _confirm(self, tr: _Tracks) -> _Tracks:
+        mm, nn = self.config.confirm_m_of_n
+        hits = _popcount(tr.hist & ((1 << nn) - 1))
+        new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm))
+        if new.shape[0] == 0:
+            return tr
+        new = new[np.lexsort((tr.uid[new], tr.first_t[new]))]
+        out = tr.copy()
+        out.status[new] = CONFIRMED
+        out.num[new] = self._core.next_num + np.arange(new.shape[0])
+        self._core.next_num += int(new.shape[0])
+        return out
+
+    def _merge_duplicates(self, tr: _Tracks) -> _Tracks:
+        """Drop the junior of two tracks whose position and velocity agree within their covariances."""
+        n = len(tr)
+        if n < 2:
+            return tr
+        xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
+        sig = np.sqrt(np.trace(Pc[:, 0:3, 0:3], axis1=1, axis2=2))
+        tree = cKDTree(xc[:, 0:3])
+        pairs = tree.query_pairs(r=float(4.0 * 2.0 * np.max(sig)), output_type="ndarray")
+        if pairs.shape[0] == 0:
+            return tr
+        i, j = pairs[:, 0], pairs[:, 1]
+        dx = xc[i, 0:6] - xc[j, 0:6]
+        S = Pc[i, 0:6, 0:6] + Pc[j, 0:6, 0:6]
+        d2 = np.einsum("bi,bi->b", dx, np.linalg.solve(S, dx[:, :, None])[:, :, 0])
+        dup = d2 < self.config.merge_chi2
+        if not np.any(dup):
+            return tr
+        i, j = i[dup], j[dup]
+        # Seniority: confirmed first, then lower track number, then more updates, then older uid.
+        rank = np.lexsort(
+            (tr.uid, -tr.n_upd, np.where(tr.num > 0, tr.num, np.iinfo(np.int64).max), -tr.status)
+        )
+        seniority = np.empty(n, dtype=np.int64)
+        seniority[rank] = np.arange(n)
+        drop = np.where(seniority[i] > seniority[j], i, j)
+        keep = np.ones(n, dtype=np.bool_)
+        keep[drop] = False
+        return tr.select(keep)
+
+    # ------------------------------------------------------------------------------------------
+    # initiation
+
+    def _triangulate(self, t: float, sensor: IrModel, u: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Pair unused lines of sight with the pool's lines from other IR sensors; return fixes."""
+        c = self.config
+        lp = self._core.los_pool
+        lp = lp.select((t - lp.t <= c.ir_pair_max_dt_s) & (lp.t <= t))
+        key = self._sensor_index[sensor.sensor_id]
+        cand = np.flatnonzero(lp.key != key)
+        m = u.shape[0]
+        pos_out = np.zeros((0, 3))
+        cov_out = np.zeros((0, 3, 3))
+        used_new = np.zeros(m, dtype=np.bool_)
+        used_pool = np.zeros(lp.t.shape[0], dtype=np.bool_)
+        if m and cand.shape[0]:
+            a = np.repeat(np.arange(m), cand.shape[0])
+            b = np.tile(cand, m)
+            p1 = np.broadcast_to(sensor.pos_ecef_m, (a.shape[0], 3))
+            mid, miss, s1, s2 = triangulate_los(p1, u[a], lp.origin[b], lp.u[b])
+            dt = np.abs(t - lp.t[b])
+            tol = 4.0 * np.hypot(sensor.sigma_los_rad * s1, lp.sigma[b] * s2) + c.max_speed_mps * dt
+            alt = altitude_fast_m(mid)
+            with np.errstate(invalid="ignore"):
+                feas = (s1 > 0) & (s2 > 0) & (miss <= tol) & (alt > 0.0) & (alt < c.ir_max_alt_m)
+            feas &= np.isfinite(miss)
+            if np.any(feas):
+                C = np.full((m, lp.t.shape[0]), BIG_COST)
+                C[a[feas], b[feas]] = miss[feas] / tol[feas]
+                r, cc = linear_sum_assignment(C)
+                ok = C[r, cc] < 0.5 * BIG_COST
+                r, cc = r[ok], cc[ok]
+                lut = np.full((m, lp.t.shape[0]), -1, dtype=np.int64)
+                lut[a, b] = np.arange(a.shape[0])
+                k = lut[r, cc]
+                pos_out = mid[k]
+                sens = np.stack([np.broadcast_to(sensor.pos_ecef_m, (k.shape[0], 3)), lp.origin[cc]], axis=1)
+                sig = np.stack([np.full(k.shape[0], sensor.sigma_los_rad), lp.sigma[cc]], axis=1)
+                move = (c.max_speed_mps * dt[k]) ** 2 / 12.0  # uniform motion error over the time gap
+                cov_out = triangulation_cov(pos_out, sens, sig) + move[:, None, None] * np.eye(3)
+                used_new[r] = True
+                used_pool[cc] = True
+        lp = lp.select(~used_pool)
+        keep_new = ~used_new
+        self._core.los_pool = _LosPool(
+            np.concatenate([lp.t, np.full(int(keep_new.sum()), t)]),
+            np.concatenate([lp.origin, np.broadcast_to(sensor.pos_ecef_m, (int(keep_new.sum()), 3))]),
+            np.concatenate([lp.u, u[keep_new]]),
+            np.concatenate([lp.sigma, np.full(int(keep_new.sum()), sensor.sigma_los_rad)]),
+            np.concatenate([lp.key, np.full(int(keep_new.sum()), key, dtype=np.int64)]),
+        )
+        return pos_out, cov_out
+
+    def _initiate(self, tr: _Tracks, t: float, pos: FloatArray, cov: FloatArray, key: int) -> _Tracks:
+        """Two-plot initiation: pair new fixes with pooled fixes of the same source (one to one)."""
+        c = self.config
+        pool = self._core.pool
+        pool = pool.select((t - pool.t <= c.pair_dt_s[1]) & (pool.t <= t))
+        m = pos.shape[0]
+        cand = np.flatnonzero((pool.key == key) & (t - pool.t >= c.pair_dt_s[0]))
+        used_new = np.zeros(m, dtype=np.bool_)
+        used_pool = np.zeros(pool.t.shape[0], dtype=np.bool_)
+        new_tracks = _Tracks.empty()
+        if m and cand.shape[0]:
+            dt_max = float(np.max(t - pool.t[cand]))
+            sig = np.sqrt(np.trace(cov, axis1=1, axis2=2)) + float(
+                np.sqrt(np.max(np.trace(pool.cov[cand], axis1=1, axis2=2)))
+            )
+            ti, pj = pregate(pos, c.max_speed_mps * dt_max + 4.0 * sig, pool.pos[cand])
+            if ti.shape[0]:
+                pk = cand[pj]
+                dist = np.linalg.norm(pos[ti] - pool.pos[pk], axis=1)
+                dtp = t - pool.t[pk]
+                sp = np.sqrt(np.trace(cov[ti], axis1=1, axis2=2) + np.trace(pool.cov[pk], axis1=1, axis2=2))
+                feas = dist <= c.max_speed_mps * dtp + 4.0 * sp
+                ti, pk, dist = ti[feas], pk[feas], dist[feas]
+            if ti.shape[0]:
+                C = np.full((m, pool.t.shape[0]), BIG_COST)
+                C[ti, pk] = dist
+                r, cc = linear_sum_assignment(C)
+                ok = C[r, cc] < 0.5 * BIG_COST
+                r, cc = r[ok], cc[ok]
+                new_tracks = self._new_tracks(t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc])
+                used_new[r] = True
+                used_pool[cc] = True
+        pool = pool.select(~used_pool)
+        kn = ~used_new
+        self._core.pool = _Pool(
+            np.concatenate([pool.t, np.full(int(kn.sum()), t)]),
+            np.concatenate([pool.pos, pos[kn]]),
+            np.concatenate([pool.cov, cov[kn]]),
+            np.concatenate([pool.key, np.full(int(kn.sum()), key, dtype=np.int64)]),
+        )
+        return tr.concat(new_tracks) if len(new_tracks) else tr
+
+    def _new_tracks(
+        self, t: float, p2: FloatArray, C2: FloatArray, t1: FloatArray, p1: FloatArray, C1: FloatArray
+    ) -> _Tracks:
+        """Tentative tracks from plot pairs: two-point differencing with a gravity correction."""
+        c = self.config
+        b = p2.shape[0]
+        dt = (t - t1)[:, None]
+        g = accel_ecef(p2, np.zeros_like(p2), drag=False)
+        v = (p2 - p1) / dt + 0.5 * g * dt  # mean velocity over the gap is v(t2) - g dt / 2
+        x = np.zeros((b, NX))
+        x[:, 0:3] = p2
+        x[:, 3:6] = v
+        x[:, 6] = c.lnbeta_prior[0]
+        P = np.zeros((b, NX, NX))
+        dt3 = dt[:, :, None]
+        P[:, 0:3, 0:3] = C2
+        P[:, 0:3, 3:6] = C2 / dt3
+        P[:, 3:6, 0:3] = C2 / dt3
+        # Unknown thrust (up to ~thrust_sigma0) biases the differenced velocity by a dt / 2.
+        extra = (0.5 * c.thrust_sigma0_mps2 * dt[:, 0]) ** 2
+        P[:, 3:6, 3:6] = (C1 + C2) / dt3**2 + extra[:, None, None] * np.eye(3)
+        P[:, 6, 6] = c.lnbeta_prior[1] ** 2
+        xm = np.repeat(x[:, None, :], K, axis=1)
+        Pm = np.repeat(P[:, None, :, :], K, axis=1)
+        Pm[:, kf.BOOST, 7:10, 7:10] = c.thrust_sigma0_mps2**2 * np.eye(3)
+        mu = np.broadcast_to(np.asarray(c.mode_prior, dtype=np.float64), (b, K)).copy()
+        xc, Pc = kf.imm_combine(xm, Pm, mu)
+        uid = self._core.next_uid + np.arange(b, dtype=np.int64)
+        self._core.next_uid += b
+        i64 = np.int64
+        return _Tracks(
+            xm,
+            Pm,
+            mu,
+            np.full(b, t),
+            xc,
+            Pc,
+            mu.copy(),
+            np.zeros((b, 3)),
+            np.full(b, t),
+            t1.copy(),
+            np.zeros(b, i64),
+            np.full(b, 0b11, i64),
+            np.zeros(b, i64),
+            np.full(b, 2, i64),
+            np.zeros(b, i64),
+            uid,
+        )
+
+    # ------------------------------------------------------------------------------------------
+
+    def _make_rows(self, tr: _Tracks, hit_uid: IntArray) -> list[dict[str, Any]]:
+        idx = np.flatnonzero(np.isin(tr.uid, hit_uid))
+        rows = []
+        for i in idx[np.argsort(tr.num[idx], kind="stable")]:
+            x = tr.x_upd[i]
+            rows.append(
+                {
+                    "t_unix_s": float(tr.t_upd[i]),
+                    "track": f"T{int(tr.num[i])}",
+                    "pos_ecef_m": [float(v) for v in x[0:3]],
+                    "vel_ecef_mps": [float(v) for v in x[3:6]],
+                    "cov_pos_m2": [[float(v) for v in row] for row in tr.P_upd[i, 0:3, 0:3]],
+                    "cov_vel_mps2": [[float(v) for v in row] for row in tr.P_upd[i, 3:6, 3:6]],
+                    "ln_beta": float(x[6]),
+                    "mode_prob": {name: float(p) for name, p in zip(MODE_NAMES, tr.mu_upd[i], strict=True)},
+                    "n_updates": int(tr.n_upd[i]),
+                }
+            )
+        return rows
