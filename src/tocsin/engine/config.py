@@ -25,11 +25,17 @@ class EngineConfig:
     ``eager_release``: process a scan as soon as a later record arrives instead of waiting ``lag_s``
     (no added latency on an in-order feed; late scans become out-of-sequence updates).
     ``cycle_s``: prediction and alert decisions run at most this often (and after every scan when 0).
+    ``predict_period_fraction``/``predict_max_period_s``: how often each track's impact is re-predicted.
     """
 
     lag_s: float = 5.0
     eager_release: bool = True
     cycle_s: float = 1.0
+    # A track's impact is re-predicted when its last prediction is older than
+    # clip(fraction * time-to-go, cycle_s, max_period_s): every second near impact, every few
+    # seconds minutes before it, when predictions change slowly and cost the most.
+    predict_period_fraction: float = 0.05
+    predict_max_period_s: float = 5.0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     threat: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tocsin._types import IntArray
 from tocsin.alert.policy import AlertPolicy
 from tocsin.alert.types import LEVEL_NONE, AlertDecision, PostureChange
 from tocsin.engine.config import EngineConfig
@@ -89,6 +90,7 @@ class Engine:
         self._dirty = False  # tracks changed since the last decision cycle
         self._postures: list[PostureChange] = []
         self.last_predictions: ImpactPredictions | None = None
+        self._pred_cache: dict[str, tuple[float, ImpactPredictions]] = {}  # id -> (t, 1-row prediction)
         # Optional capture of every decision cycle's policy input (t, threat evaluation, postures), for
         # tuning the alert policy offline without re-running tracking and prediction.
         self.cycle_capture: list[tuple[float, ThreatEval, list[PostureChange]]] | None = None
@@ -149,20 +151,54 @@ class Engine:
             out.extend(self._cycle())
         return out
 
+    def _due(self, snapshot: TrackSnapshot, t: float) -> IntArray:
+        """Indices of the tracks whose impact prediction is due at ``t`` (new, or old for its time-to-go)."""
+        cfg = self.config
+        due: list[int] = []
+        for i, tid in enumerate(snapshot.track_ids):
+            cached = self._pred_cache.get(tid)
+            if cached is None:
+                due.append(i)
+                continue
+            t_pred, p = cached
+            t_go = float(p.impact_t_unix_s[0]) - t
+            period = (
+                min(max(cfg.predict_period_fraction * t_go, cfg.cycle_s), cfg.predict_max_period_s)
+                if math.isfinite(t_go)
+                else cfg.cycle_s
+            )
+            if t - t_pred >= period - 1e-9:
+                due.append(i)
+        return np.array(due, dtype=np.int64)
+
     def _cycle(self) -> EngineOutput:
         """Predict every confirmed track, evaluate zones and step the alert policy at ``now``."""
         out = EngineOutput(cycles=1)
         t = self.now_unix_s
         snapshot = self.tracker.snapshot()
-        preds = predict_impacts(snapshot, config=self.config.predict, launch=self.launch)
+        launch = self.launch.update(snapshot)
+        due = self._due(snapshot, t)
+        if due.size:
+            fresh = predict_impacts(
+                snapshot.select(due), config=self.config.predict, launch_estimates=launch.select(due)
+            )
+            out.prediction_rows.extend(prediction_rows(fresh))
+            for k, tid in enumerate(fresh.track_ids):
+                self._pred_cache[tid] = (t, fresh.select(np.array([k])))
+        live = set(snapshot.track_ids)
+        for tid in [k for k in self._pred_cache if k not in live]:
+            del self._pred_cache[tid]
+        if len(snapshot):
+            preds = ImpactPredictions.concat([self._pred_cache[tid][1] for tid in snapshot.track_ids], t)
+        else:
+            preds = predict_impacts(snapshot, config=self.config.predict)
         self.last_predictions = preds
-        out.prediction_rows.extend(prediction_rows(preds))
         evaluation = self.threats.evaluate(preds)
-        due = [p for p in self._postures if p.t_unix_s <= t]
+        postures = [p for p in self._postures if p.t_unix_s <= t]
         self._postures = [p for p in self._postures if p.t_unix_s > t]
         if self.cycle_capture is not None:
-            self.cycle_capture.append((t, evaluation, due))
-        out.decisions.extend(self.policy.step(t, evaluation, due))
+            self.cycle_capture.append((t, evaluation, postures))
+        out.decisions.extend(self.policy.step(t, evaluation, postures))
         self._last_cycle_unix_s = t
         self._dirty = False
         return out

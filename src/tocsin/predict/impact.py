@@ -33,7 +33,7 @@ from tocsin.physics.catalogue import MissileClass
 from tocsin.predict.classify import ClassEstimate, class_list, classify, energy_range_m
 from tocsin.predict.ground import Terrain, propagate_batch_to_ground
 from tocsin.predict.iip import IIP_NOT_ELLIPTIC, IIP_OK, kepler_iip
-from tocsin.predict.launch import LaunchEstimator
+from tocsin.predict.launch import LaunchEstimates, LaunchEstimator
 from tocsin.predict.types import (
     STATUS_BELOW_GROUND,
     STATUS_BOOSTING,
@@ -222,14 +222,18 @@ def _boost_samples(
 
 
 def predict_impacts(
-    snapshot: TrackSnapshot, *, config: PredictConfig | None = None, launch: LaunchEstimator | None = None
+    snapshot: TrackSnapshot,
+    *,
+    config: PredictConfig | None = None,
+    launch: LaunchEstimator | None = None,
+    launch_estimates: LaunchEstimates | None = None,
 ) -> ImpactPredictions:
     """Impact (and launch) predictions with uncertainty for every track of a snapshot.
 
     Times are Unix seconds; positions geodetic degrees; covariances m^2 in the local east/north plane
     at the mean impact point; ``samples_*`` is the (N, S) equal-weight cloud (NaN where a sample does
     not reach the ground). ``launch`` (optional) is updated with this snapshot and its estimates fill
-    the launch fields.
+    the launch fields; or ``launch_estimates`` gives them already computed, aligned with the snapshot.
     """
     cfg = config or PredictConfig()
     n = len(snapshot)
@@ -264,7 +268,9 @@ def predict_impacts(
     for i in np.nonzero(below)[0]:
         status[i] = STATUS_BELOW_GROUND
         reason[i] = f"state {alt[i]:.0f} m above the ellipsoid, at or below the terrain ({h_g[i]:.0f} m)"
-    p_boost = np.nan_to_num(np.asarray(snapshot.mode_prob, dtype=np.float64).reshape(n, len(MODE_NAMES))[:, 0])
+    p_boost = np.nan_to_num(
+        np.asarray(snapshot.mode_prob, dtype=np.float64).reshape(n, len(MODE_NAMES))[:, 0]
+    )
     boosting = valid & ~below & (p_boost >= cfg.boost_threshold)
     ballistic = valid & ~below & ~boosting
     for i in np.nonzero(ballistic & (iip.status != IIP_OK))[0]:
@@ -279,7 +285,7 @@ def predict_impacts(
 
     # Class estimate (needed by boost sampling and for the danger radius).
     seen_burn = np.where(boosting, t0 - np.asarray(snapshot.first_t_unix_s, dtype=np.float64), 0.0)
-    launch_est = launch.update(snapshot) if launch is not None else None
+    launch_est = launch.update(snapshot) if launch is not None else launch_estimates
     committed = np.full(n, np.nan)
     if launch_est is not None:
         from tocsin.geo.geodesic import geodesic_distance_m

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tocsin._types import FloatArray
+from tocsin._types import FloatArray, IntArray
 from tocsin.geo.frames import ecef_to_enu, ecef_to_geodetic, enu_rotation, enu_to_ecef
 from tocsin.predict.ground import propagate_batch_to_ground
 from tocsin.track.types import TrackSnapshot
@@ -43,6 +43,12 @@ class LaunchEstimates:
     t_unix_s: FloatArray  # (N,)
     t_sigma_s: FloatArray  # (N,)
     cov_en_m2: FloatArray  # (N, 2, 2)
+
+    def select(self, idx: IntArray) -> LaunchEstimates:
+        """The estimates at positions ``idx`` (in that order)."""
+        return LaunchEstimates(
+            self.lat_deg[idx], self.lon_deg[idx], self.t_unix_s[idx], self.t_sigma_s[idx], self.cov_en_m2[idx]
+        )
 
 
 @dataclass

@@ -6,6 +6,8 @@ reported as such, never given a fake impact point.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,3 +55,33 @@ class ImpactPredictions:
 
     def __len__(self) -> int:
         return len(self.track_ids)
+
+    def select(self, idx: IntArray) -> ImpactPredictions:
+        """The predictions at positions ``idx`` (in that order)."""
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("track_ids", "reason"):
+                values[f.name] = tuple(v[i] for i in idx.tolist())
+            elif isinstance(v, np.ndarray):
+                values[f.name] = v[idx]
+            else:
+                values[f.name] = v
+        return ImpactPredictions(**values)  # type: ignore[arg-type]
+
+    @staticmethod
+    def concat(parts: Sequence[ImpactPredictions], t_unix_s: float) -> ImpactPredictions:
+        """Several batches (same classes and sample count) as one set of predictions at ``t_unix_s``."""
+        first = parts[0]
+        values: dict[str, object] = {"t_unix_s": t_unix_s}
+        for f in dataclasses.fields(first):
+            if f.name == "t_unix_s":
+                continue
+            v = getattr(first, f.name)
+            if f.name in ("track_ids", "reason"):
+                values[f.name] = tuple(x for p in parts for x in getattr(p, f.name))
+            elif isinstance(v, np.ndarray):
+                values[f.name] = np.concatenate([getattr(p, f.name) for p in parts], axis=0)
+            else:
+                values[f.name] = v
+        return ImpactPredictions(**values)  # type: ignore[arg-type]

@@ -40,6 +40,20 @@ class TrackSnapshot:
     def __len__(self) -> int:
         return len(self.track_ids)
 
+    def select(self, idx: IntArray) -> TrackSnapshot:
+        """The tracks at positions ``idx`` (in that order), same time."""
+        return TrackSnapshot(
+            t_unix_s=self.t_unix_s,
+            track_ids=tuple(self.track_ids[i] for i in idx.tolist()),
+            t_update_unix_s=self.t_update_unix_s[idx],
+            x=self.x[idx],
+            P=self.P[idx],
+            mode_prob=self.mode_prob[idx],
+            boost_accel_mps2=self.boost_accel_mps2[idx],
+            first_t_unix_s=self.first_t_unix_s[idx],
+            n_updates=self.n_updates[idx],
+        )
+
     @staticmethod
     def empty(t_unix_s: float) -> TrackSnapshot:
         """A snapshot with no tracks."""
