@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -225,3 +226,89 @@ def test_nan_probability_counts_as_certain() -> None:
     pol = AlertPolicy(zones)
     ds = pol.step(T0, manual_eval(T0, 1, [(0, 0, float("nan"), T0 + 300.0)]))
     assert [d.level for d in ds] == ["take_cover"] and ds[0].p_impact == 1.0
+
+
+def _step_p(pol: AlertPolicy, t: float, p: float, impact_t: float, n_zones: int = 1) -> list:  # type: ignore[type-arg]
+    return pol.step(t, manual_eval(t, n_zones, [(0, 0, p, impact_t)] if p > 0 else [], impact_t=impact_t))
+
+
+def test_cancel_needs_a_confirmation_window() -> None:
+    # A prediction that flickers away for 3 updates must not cancel (and re-warn) the zone.
+    zones = row_zones(1)
+    pol = AlertPolicy(zones, AlertConfig(cancel_confirm_s=20.0))
+    T = T0 + 600.0
+    out = []
+    for k in range(60):
+        t = T0 + k
+        p = 0.0 if 10 <= k < 13 else 0.3 if k < 30 else 0.0
+        out += _step_p(pol, t, p, T)
+    assert levels(out) == ["take_cover", "cancel"]
+    assert out[1].t_unix_s >= T0 + 30.0 + 20.0  # low since k = 30, confirmed 20 s later
+
+
+def test_reopen_after_cancel_needs_clearly_higher_p() -> None:
+    zones = row_zones(1)
+    cfg = AlertConfig(cancel_confirm_s=5.0, p_reopen=0.25, reopen_memory_s=300.0)
+    pol = AlertPolicy(zones, cfg)
+    T = T0 + 900.0
+    seq = [0.3] * 5 + [0.0] * 10 + [0.1] * 10 + [0.3] * 2
+    out = []
+    for k, p in enumerate(seq):
+        out += _step_p(pol, T0 + k, p, T)
+    tc = [d for d in out if d.level == "take_cover"]
+    assert levels(out)[:2] == ["take_cover", "cancel"]
+    # p = 0.1 >= the 0.05 threshold of quarters but below p_reopen for the cancelled threat: no re-warning.
+    assert len(tc) == 2 and tc[1].t_unix_s == T0 + 25.0 and tc[1].p_impact == 0.3
+    # A new threat at the same p re-warns at once (the hysteresis is per cancelled threat set).
+    pol2 = AlertPolicy(zones, cfg)
+    for k, p in enumerate(seq[:15]):
+        _step_p(pol2, T0 + k, p, T)
+    ev = manual_eval(T0 + 15.0, 1, [(1, 0, 0.1, T)], n_threats=2)
+    assert [d.level for d in pol2.step(T0 + 15.0, ev)] == ["take_cover"]
+
+
+def test_threshold_falls_with_time_to_deadline() -> None:
+    zones = row_zones(1)  # quarters: floor 0.05, shelter 30 s
+    cfg = AlertConfig(theta_far_factor=4.0, theta_ramp_s=60.0)
+    pol = AlertPolicy(zones, cfg)
+    T = T0 + 300.0  # earliest impact T - 2; deadline = T - 2 - 30 - 3 - 5 = T0 + 260
+    first = None
+    for k in range(0, 260):
+        ds = _step_p(pol, T0 + k, 0.1, T)
+        if k == 0:
+            assert [d.level for d in ds] == ["pre_alert"]  # theta 0.2 while far from the deadline
+        if any(d.level == "take_cover" for d in ds):
+            first = T0 + k
+            break
+    # theta = 0.05 (1 + 3 (260 - t) / 60) <= 0.1 from t = T0 + 240 on.
+    assert first == T0 + 240.0
+
+
+def test_landing_seen_down_needs_only_the_short_hold() -> None:
+    zones = row_zones(2, shelter_s=15.0)
+    T = T0 + 60.0
+    th = Threat("R", (0.0, 0.0), T, sigma_fn=lambda tg: 20.0 + 3.0 * tg)
+    pol = AlertPolicy(zones, AlertConfig(hold_observed_landing_s=30.0))
+    dec, _ = run_timeline(zones, [th], T0, T + 300.0, policy=pol)
+    z0 = of_zone(dec, "z-00000")
+    assert levels(z0) == ["take_cover", "all_clear"]
+    assert T + 30.0 <= z0[1].t_unix_s <= T + 31.0
+
+
+def test_low_new_threat_does_not_hold_a_landed_episode() -> None:
+    zones = row_zones(1)
+    cfg = AlertConfig(hold_observed_landing_s=30.0, release_unwarranted=True)
+    pol = AlertPolicy(zones, cfg)
+    Ta, Tb = T0 + 60.0, T0 + 900.0
+    out = []
+    for k in range(0, 200):
+        t = T0 + k
+        pairs = [(0, 0, 0.9, Ta)] if t < Ta else []
+        if k >= 50:
+            pairs.append((1, 0, 0.02, Tb))  # far, low: would not open a warning by itself
+        ev = manual_eval(t, 1, pairs, n_threats=2, impact_t=Ta if t < Ta else Tb)
+        if t >= Ta:  # threat 0 ended at the ground
+            ev = dataclasses.replace(ev, landed=np.array([True, False]), usable=np.array([False, True]))
+        out += pol.step(t, ev)
+    assert levels(out)[:2] == ["take_cover", "all_clear"]
+    assert Ta + 30.0 <= out[1].t_unix_s <= Ta + 32.0

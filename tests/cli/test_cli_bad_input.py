@@ -27,7 +27,14 @@ SENSORS = {
             "revisit_s": 1.0,
             "pd": 0.95,
         },
-        {"id": "ir1", "kind": "ir", "pos_ecef_m": [42164000.0, 0.0, 0.0], "sigma_los_deg": 0.005, "revisit_s": 2.0, "pd": 0.9},
+        {
+            "id": "ir1",
+            "kind": "ir",
+            "pos_ecef_m": [42164000.0, 0.0, 0.0],
+            "sigma_los_deg": 0.005,
+            "revisit_s": 2.0,
+            "pd": 0.9,
+        },
     ]
 }
 
@@ -58,7 +65,9 @@ def _run(s: Path, z: Path, m: Path, out: Path) -> tuple[int, str]:
 
 
 def test_element_line_finds_the_feature() -> None:
-    text = '{"type": "FeatureCollection",\n "features": [\n  {"a": [1, 2]},\n  {"b": {"c": "]"}},\n  {"d": 3}]}'
+    text = (
+        '{"type": "FeatureCollection",\n "features": [\n  {"a": [1, 2]},\n  {"b": {"c": "]"}},\n  {"d": 3}]}'
+    )
     assert element_line(text, "features", 0) == 3
     assert element_line(text, "features", 2) == 5
     assert element_line(text, "nothing", 0) is None

@@ -12,12 +12,22 @@ T0 = 1578436200.0
 
 def _radar(t: float, scan: int, r: float) -> str:
     return json.dumps(
-        {"t_unix_s": t, "sensor": "tpy2-1", "kind": "radar", "scan": scan, "range_m": r, "az_deg": 90.0, "el_deg": 10.0}
+        {
+            "t_unix_s": t,
+            "sensor": "tpy2-1",
+            "kind": "radar",
+            "scan": scan,
+            "range_m": r,
+            "az_deg": 90.0,
+            "el_deg": 10.0,
+        }
     )
 
 
 def _ir(t: float, scan: int) -> str:
-    return json.dumps({"t_unix_s": t, "sensor": "geo-ir-1", "kind": "ir", "scan": scan, "los_ecef": [0.0, 1.0, 0.0]})
+    return json.dumps(
+        {"t_unix_s": t, "sensor": "geo-ir-1", "kind": "ir", "scan": scan, "los_ecef": [0.0, 1.0, 0.0]}
+    )
 
 
 def test_scan_released_by_first_later_record(sensors: SensorSet) -> None:
@@ -47,7 +57,12 @@ def test_late_scan_of_another_sensor_inside_window(sensors: SensorSet) -> None:
     """A sensor 2 s late still gets its scans through whole, as out-of-sequence scans."""
     asm = ScanAssembler(sensors, lag_s=5.0, eager=True)
     out: list[Scan] = []
-    lines = [_radar(T0 + 2.0, 2, 1e5), _radar(T0 + 3.0, 3, 1e5), _ir(T0 + 1.0, 0), _ir(T0 + 1.0, 0)[:-1] + " }"]
+    lines = [
+        _radar(T0 + 2.0, 2, 1e5),
+        _radar(T0 + 3.0, 3, 1e5),
+        _ir(T0 + 1.0, 0),
+        _ir(T0 + 1.0, 0)[:-1] + " }",
+    ]
     for i, text in enumerate(lines, 1):
         released, rej = asm.push_line(text, i)
         out.extend(released)
