@@ -70,6 +70,12 @@ class ThreatEvalConfig:
     fallback_danger_radius_m: float = 300.0
     radius_step_m: float = 25.0
     spread_scale: float = 1.0
+    # Credible region: zones that the threat's region_prob ellipse (plus danger radius) touches are
+    # plausibly threatened even when few samples land in them (a wide infrared-only cloud over small
+    # zones): the policy warns them by their deadline ("a predicted impact between two settlements
+    # alerts both", domain.md 3.4).
+    region_prob: float = 0.99
+    region_vertices: int = 32
     early_quantile: float = 0.05  # "earliest plausible" impact time in a zone
     late_quantile: float = 0.95  # "latest plausible" impact time of a threat (landing)
     cells_per_zone: float = 10.0
@@ -109,6 +115,9 @@ class ThreatEval:
     pair_p: FloatArray
     pair_t_mean_unix_s: FloatArray
     pair_t_early_unix_s: FloatArray
+    # Zones inside each usable threat's credible region (see ThreatEvalConfig.region_prob), (R,).
+    region_threat: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    region_zone: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -435,6 +444,7 @@ class ThreatEvaluator:
             pair_threat = pair_zone = np.zeros(0, dtype=np.int64)
             pair_p = pair_t_mean = pair_t_early = np.zeros(0)
 
+        region_threat, region_zone = self._credible_region_pairs(pred, usable & mean_ok & cov_ok, cov, radius)
         ev = np.linalg.eigvalsh(np.where(cov_ok[:, None, None], cov, 0.0)) if n else np.zeros((0, 2))
         sigma_max = np.where(cov_ok, np.sqrt(np.maximum(ev[:, -1], 0.0)), np.nan) if n else np.zeros(0)
         return ThreatEval(
@@ -457,7 +467,39 @@ class ThreatEvaluator:
             pair_p=np.asarray(pair_p, dtype=np.float64),
             pair_t_mean_unix_s=np.asarray(pair_t_mean, dtype=np.float64),
             pair_t_early_unix_s=np.asarray(pair_t_early, dtype=np.float64),
+            region_threat=region_threat,
+            region_zone=region_zone,
         )
+
+    def _credible_region_pairs(
+        self, pred: ImpactPredictions, ok: BoolArray, cov: FloatArray, radius_m: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """(threat, zone) pairs whose zone touches the threat's credible ellipse widened by its radius.
+
+        The ellipse is the ``region_prob`` contour of the 2-D Gaussian impact (semi-axes
+        sqrt(chi2_2(p) * eigenvalue), chi2_2(p) = -2 ln(1 - p)), drawn in the zones' metric frame;
+        the east/north axes are taken as the frame's x/y (aeqd, near-isometric within ~300 km).
+        """
+        ii = np.flatnonzero(ok)
+        if ii.size == 0 or len(self.zones) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        k2 = -2.0 * math.log(1.0 - self.config.region_prob)
+        w, v = np.linalg.eigh(cov[ii])
+        axes = v * np.sqrt(np.maximum(w, 0.0) * k2)[:, None, :]  # (M, 2, 2): columns scaled
+        ang = np.linspace(0.0, 2.0 * math.pi, self.config.region_vertices, endpoint=False)
+        unit = np.stack([np.cos(ang), np.sin(ang)], axis=0)  # (2, K)
+        pts = np.einsum("mij,jk->mki", axes, unit)  # (M, K, 2)
+        # Widen by the danger radius along each vertex's outward direction (a conservative buffer).
+        norm = np.linalg.norm(pts, axis=2, keepdims=True)
+        pts = pts * (1.0 + radius_m[ii][:, None, None] / np.maximum(norm, 1e-9))
+        mx, my = self.zones.project_lonlat(pred.impact_lon_deg[ii], pred.impact_lat_deg[ii])
+        pts[:, :, 0] += np.asarray(mx)[:, None]
+        pts[:, :, 1] += np.asarray(my)[:, None]
+        rings = np.concatenate([pts, pts[:, :1, :]], axis=1)
+        polys = shapely.polygons(rings)
+        q_threat, q_zone = self.zones.tree.query(polys, predicate="intersects")
+        order = np.lexsort((q_zone, q_threat))
+        return ii[q_threat[order]].astype(np.int64), np.asarray(q_zone[order], dtype=np.int64)
 
     def _with_fallback(
         self,
