@@ -159,3 +159,27 @@ def test_shipped_borders_are_natural_earth() -> None:
     assert _inside_land(33.7857, 42.4411)  # Al Asad
     assert not _inside_land(34.0, 34.0)  # eastern Mediterranean
     assert not _inside_land(27.0, 51.0)  # Persian Gulf
+
+
+def test_scenario_name_from_scenario_json(tmp_path: Path) -> None:
+    from tocsin.report.data_model import scenario_name
+
+    d = tmp_path / "s"
+    d.mkdir()
+    assert scenario_name(d) == "s"
+    (d / "events.json").write_text(json.dumps({"name": "from-events", "objects": []}))
+    assert scenario_name(d) == "from-events"
+    (d / "scenario.json").write_text(json.dumps({"scenario": {"name": "al-asad-2020"}}))
+    assert scenario_name(d) == "al-asad-2020"
+
+
+def test_target_panel_holds_the_struck_zones(synthetic_dirs: tuple[Path, Path]) -> None:
+    from tocsin.report.figures import struck_zone_ids, target_panels
+
+    data = load_report_data(*synthetic_dirs)
+    main, _, _ = target_panels(data)
+    assert main is not None
+    struck = struck_zone_ids(data)
+    assert struck and struck <= {data.zones.ids[i] for i in main.zones}
+    # Every true impact of the hand-made salvo lands within a few km of the base: all in the panel.
+    assert set(main.impacts) == {i for i, e in enumerate(data.events) if e.has_impact}

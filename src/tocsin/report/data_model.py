@@ -85,6 +85,13 @@ class ReportData:
     first_detection_s: dict[str, float] = field(default_factory=dict)
     track_object: dict[str, str] = field(default_factory=dict)  # track -> nearest truth object
     track_miss_m: dict[str, float] = field(default_factory=dict)  # its mean distance, m
+    name: str = ""  # scenario name (scenario.json / events.json), else the directory name
+    sensor_labels: list[str] = field(default_factory=list)  # "id (kind)" of every sensor
+
+    @property
+    def title(self) -> str:
+        """The scenario's name for titles: ``name`` if set, else the scenario directory's name."""
+        return self.name or self.scenario_dir.name
 
     @property
     def event_by_object(self) -> dict[str, ObjectEvent]:
@@ -193,6 +200,26 @@ def associate_by_prediction(
     return out
 
 
+def scenario_name(scenario_dir: Path) -> str:
+    """The scenario's name: ``scenario.json`` ``name`` (top level or under ``scenario``, as the simulator
+    writes it), else an ``events.json`` ``scenario``/``name`` string, else the directory's name."""
+    for fname in ("scenario.json", "events.json"):
+        path = scenario_dir / fname
+        if not path.exists():
+            continue
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        inner = doc.get("scenario")
+        for cand in (inner.get("name") if isinstance(inner, dict) else inner, doc.get("name")):
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+    return scenario_dir.resolve().name
+
+
 def load_report_data(
     scenario_dir: Path, run_dir: Path, first_detection_s: Mapping[str, float] | None = None
 ) -> ReportData:
@@ -211,12 +238,14 @@ def load_report_data(
             launch[str(o["object"])] = (float(la["t_unix_s"]), float(la["lat_deg"]), float(la["lon_deg"]))
     truth = load_truth(scenario_dir / "truth.jsonl") if (scenario_dir / "truth.jsonl").exists() else None
     radars: list[tuple[str, float, float]] = []
+    sensor_labels: list[str] = []
     sensors = None
     if (scenario_dir / "sensors.json").exists():
         from tocsin.ingest.sensors import load_sensors
 
         sensors = load_sensors(scenario_dir / "sensors.json")
         radars = [(s.id, s.lat_deg, s.lon_deg) for s in sensors.radars]
+        sensor_labels = [f"{s.id} ({s.kind})" for s in sensors.sensors]
     if first_detection_s is None:
         first: dict[str, float] = {}
         if sensors is not None and truth is not None and (scenario_dir / "measurements.jsonl").exists():
@@ -242,6 +271,8 @@ def load_report_data(
         {k: p for k, p in predictions.items() if k not in assoc}, events
     ).items():
         assoc[k] = v
+    data.name = scenario_name(scenario_dir)
+    data.sensor_labels = sensor_labels
     data.track_object = {k: v[0] for k, v in assoc.items()}
     data.track_miss_m = {k: v[1] for k, v in assoc.items()}
     return data

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
@@ -30,11 +31,11 @@ from tocsin.geo.geodesic import geodesic_distance_m
 from tocsin.report.basemap import ATTRIBUTION_SHORT, draw_basemap
 from tocsin.report.data_model import ReportData, alert_bars, worst_level
 from tocsin.report.intent import IntentAnalysis, kind_group
-from tocsin.zones.geometry import lonlat_to_local_m
+from tocsin.zones.geometry import local_m_to_lonlat, lonlat_to_local_m
 
 PAGE_SIZE_IN = (12.0, 8.5)
 CLUSTER_WIDTHS = (0.06, 0.26, 0.27, 0.19, 0.11, 0.11)
-CLASS_WIDTHS = (0.2, 0.09, 0.1, 0.09, 0.1, 0.16, 0.14, 0.1)
+CLASS_WIDTHS = (0.17, 0.08, 0.10, 0.07, 0.11, 0.18, 0.15, 0.08)
 COVER = "#d62728"
 PRE = "#f5a623"
 NONE = "#c9d1d9"
@@ -225,15 +226,19 @@ def summary_page(
 ) -> Figure:
     """Page 1: headline box, tocsin vs baselines, per-class table, notes."""
     t0 = data.t0_unix_s
-    fig = _page(
-        f"After-action report: {data.scenario_dir.name}",
-        f"Scenario {data.scenario_dir}  |  run {data.run_dir}  |  T0 (first launch) {utc(t0)}",
+    fig = _page(f"After-action report: {data.title}", report_subtitle(data))
+    fig.text(
+        0.03,
+        0.012,
+        f"Scenario {data.scenario_dir}  |  run {data.run_dir}  |  T0 = first launch = {utc(t0)}",
+        fontsize=7,
+        color="#777777",
     )
     boxes = [
         ("objects", f"{head.objects}", f"{head.failed} failed, {head.impacts} impacts"),
         ("zones struck", f"{head.struck_zones}", f"{head.struck_pairs} zone-object pairs"),
         ("missed", f"{head.missed}", "no warning in force at impact"),
-        ("late", f"{head.late}", "cover began < shelter_s before impact"),
+        ("late", f"{head.late}", "cover < shelter time before impact"),
         ("median lead time", fmt_s(head.lead_time_median_s), "impact - start of take cover"),
     ]
     if math.isfinite(head.shelter_whole_area_zone_s) and head.shelter_whole_area_zone_s > 0:
@@ -298,6 +303,143 @@ def summary_page(
 # ----------------------------------------------------------------------------------------------- map
 
 
+CORE_LINK_M = 3000.0  # zones/impacts closer than this form one target-area panel (a base, a town)
+AREA_LINK_M = 30000.0  # ... and closer than this one area (a base with its outskirts)
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """Zones and true impacts drawn in one target-area panel. ``zones`` index ``data.zones``;
+    ``impacts`` index ``data.events``; ``struck``: zones struck in it; centre (lat, lon deg)."""
+
+    zones: tuple[int, ...]
+    impacts: tuple[int, ...]
+    struck: int
+    alerted: int
+    lat_deg: float
+    lon_deg: float
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        """Sort key: most struck zones, then most impacts, then most alerted zones."""
+        return (-self.struck, -len(self.impacts), -self.alerted, -len(self.zones))
+
+
+def struck_zone_ids(data: ReportData) -> set[str]:
+    """Zones (ids) struck by a true impact with its danger radius."""
+    out: set[str] = set()
+    for e in data.events:
+        if e.has_impact:
+            hit = data.zones.zones_struck(e.impact_lat_deg, e.impact_lon_deg, e.danger_radius_m)[0]
+            out.update(data.zones.ids[i] for i in hit)
+    return out
+
+
+def target_groups(data: ReportData, link_m: float = CORE_LINK_M) -> list[TargetGroup]:
+    """Zones and true impacts linked by distance (single linkage, ``link_m`` metres, polygon edges),
+    best first (``TargetGroup.rank``). Zones hundreds of km apart (a base, a city) end up apart."""
+    import shapely
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    zs = data.zones
+    imp = [i for i, e in enumerate(data.events) if e.has_impact]
+    if imp:
+        x, y = zs.project_lonlat(
+            np.array([data.events[i].impact_lon_deg for i in imp]),
+            np.array([data.events[i].impact_lat_deg for i in imp]),
+        )
+        pts = shapely.points(np.atleast_1d(x), np.atleast_1d(y))
+    else:
+        pts = np.empty(0, dtype=object)
+    geoms = np.concatenate([np.asarray(zs.geoms_m, dtype=object), np.asarray(pts, dtype=object)])
+    n = geoms.size
+    if n == 0:
+        return []
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="dwithin", distance=link_m)
+    _, lab = connected_components(coo_matrix((np.ones(a.size), (a, b)), shape=(n, n)), directed=False)
+    struck = struck_zone_ids(data)
+    worst = worst_level(data.alerts)
+    nz = len(zs)
+    out: list[TargetGroup] = []
+    for g in sorted(set(lab.tolist())):
+        members = np.flatnonzero(lab == g)
+        zi = tuple(int(i) for i in members if i < nz)
+        ii = tuple(imp[int(i) - nz] for i in members if i >= nz)
+        c = shapely.union_all(geoms[members]).envelope.centroid
+        lon, lat = local_m_to_lonlat(c.x, c.y, zs.centre_lat_deg, zs.centre_lon_deg)
+        out.append(
+            TargetGroup(
+                zi,
+                ii,
+                sum(zs.ids[i] in struck for i in zi),
+                sum(worst.get(zs.ids[i], 0) > 0 for i in zi),
+                float(np.asarray(lat)),
+                float(np.asarray(lon)),
+            )
+        )
+    return sorted(out, key=lambda t: t.rank)
+
+
+def target_panels(data: ReportData) -> tuple[TargetGroup | None, TargetGroup | None, list[TargetGroup]]:
+    """(main, secondary, left out): the main panel is the ``CORE_LINK_M`` group with the most struck
+    zones; the secondary panel the best ``AREA_LINK_M`` area not holding it, else the main's area when
+    that holds more than the main panel; the rest are the core groups in neither panel."""
+    cores = target_groups(data, CORE_LINK_M)
+    if not cores:
+        return None, None, []
+    main = cores[0]
+    areas = target_groups(data, AREA_LINK_M)
+    key = (set(main.zones), set(main.impacts))
+
+    def holds(area: TargetGroup) -> bool:
+        return key[0] <= set(area.zones) and key[1] <= set(area.impacts)
+
+    others = [g for g in areas if not holds(g)]
+    home = next((g for g in areas if holds(g)), None)
+    second: TargetGroup | None = None
+    if others:
+        second = others[0]
+    elif home is not None and (len(home.zones), len(home.impacts)) != (len(main.zones), len(main.impacts)):
+        second = home
+    shown_z = set(main.zones) | (set(second.zones) if second else set())
+    shown_i = set(main.impacts) | (set(second.impacts) if second else set())
+    rest = [g for g in cores[1:] if not (set(g.zones) <= shown_z and set(g.impacts) <= shown_i)]
+    return main, second, rest
+
+
+def describe_group(data: ReportData, g: TargetGroup, ref: TargetGroup | None = None) -> str:
+    """A short label for a group: its zone ids (or impact objects), with the distance (km) and compass
+    bearing from ``ref``'s centre."""
+    names = [data.zones.ids[i] for i in g.zones] or [data.events[i].object for i in g.impacts]
+    text = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    if g.impacts and g.zones:
+        text += f" ({len(g.impacts)} impact{'s' if len(g.impacts) > 1 else ''})"
+    elif g.impacts:
+        text = "impact " + text
+    if ref is not None:
+        x, y = _frame_xy(np.array(g.lon_deg), np.array(g.lat_deg), ref.lat_deg, ref.lon_deg)
+        dist = float(np.hypot(x, y))
+        # Compass point from the east/north offset (bearing clockwise from north).
+        bearing = math.degrees(math.atan2(float(x), float(y))) % 360.0
+        point = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")[int((bearing + 22.5) // 45) % 8]
+        text += f", {dist:.0f} km {point}"
+    return text
+
+
+def report_subtitle(data: ReportData) -> str:
+    """One line under the report's title: first launch (UTC), objects, zones, sensors."""
+    n = len(data.events)
+    failed = sum(e.failed for e in data.events)
+    when = f"first launch {utc(data.t0_unix_s)}" if data.launch else f"T0 {utc(data.t0_unix_s)}"
+    parts = [when, f"{n} object{'s' if n != 1 else ''}" + (f" ({failed} failed)" if failed else "")]
+    parts.append(f"{len(data.zones)} zones")
+    if data.sensor_labels:
+        parts.append("sensors: " + ", ".join(data.sensor_labels))
+    return "  |  ".join(parts)
+
+
 def _extent(xs: FloatArray, ys: FloatArray, pad: float, minimum: float) -> tuple[float, float, float, float]:
     x0, x1 = float(np.nanmin(xs)), float(np.nanmax(xs))
     y0, y1 = float(np.nanmin(ys)), float(np.nanmax(ys))
@@ -322,9 +464,44 @@ def _fit(ax: Axes, ext: tuple[float, float, float, float]) -> tuple[float, float
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
-def target_frame(data: ReportData) -> tuple[float, float]:
-    """Centre (lat, lon deg) of the target-area maps: the zone set's centre."""
+def target_frame(data: ReportData, group: TargetGroup | None = None) -> tuple[float, float]:
+    """Centre (lat, lon deg) of a target-area map: the group's centre, else the zone set's centre."""
+    if group is not None:
+        return group.lat_deg, group.lon_deg
     return data.zones.centre_lat_deg, data.zones.centre_lon_deg
+
+
+def group_extent_km(
+    data: ReportData,
+    group: TargetGroup | None,
+    lat0: float,
+    lon0: float,
+    pad: float = 0.15,
+    minimum_km: float = 2.0,
+) -> tuple[float, float, float, float]:
+    """Square extent (km, frame at lat0/lon0) around a group's zones and impacts (all zones if None)."""
+    zi = set(range(len(data.zones))) if group is None else set(group.zones)
+    ii = [i for i, e in enumerate(data.events) if e.has_impact] if group is None else list(group.impacts)
+    bx: list[float] = []
+    by: list[float] = []
+    for i, p in _zone_patches(data, lat0, lon0):
+        if i in zi:
+            xy = p.get_xy()
+            bx += [float(xy[:, 0].min()), float(xy[:, 0].max())]
+            by += [float(xy[:, 1].min()), float(xy[:, 1].max())]
+    if ii:
+        x, y = _frame_xy(
+            np.array([data.events[i].impact_lon_deg for i in ii]),
+            np.array([data.events[i].impact_lat_deg for i in ii]),
+            lat0,
+            lon0,
+        )
+        r = max(data.events[i].danger_radius_m for i in ii) / 1000.0
+        bx += [*(np.atleast_1d(x) - r).tolist(), *(np.atleast_1d(x) + r).tolist()]
+        by += [*(np.atleast_1d(y) - r).tolist(), *(np.atleast_1d(y) + r).tolist()]
+    if not bx:
+        bx, by = [0.0], [0.0]
+    return _extent(np.array(bx), np.array(by), pad, minimum_km)
 
 
 def _select_predictions(data: ReportData) -> list[tuple[str, float, int]]:
@@ -341,15 +518,105 @@ def _select_predictions(data: ReportData) -> list[tuple[str, float, int]]:
     return out
 
 
-def draw_target_area(ax: Axes, data: ReportData, *, ellipses: bool = True, legend: bool = True) -> None:
-    """Zones by worst alert level, predicted 95 % ellipses, true impacts with danger radii (km axes)."""
-    lat0, lon0 = target_frame(data)
+def target_legend_handles(ellipses: bool = True) -> list[Artist]:
+    """Legend entries of ``draw_target_area``."""
+    handles: list[Artist] = [
+        Patch(facecolor=COVER, alpha=0.75, label="zone: take cover"),
+        Patch(facecolor=PRE, alpha=0.75, label="zone: pre-alert only"),
+        Patch(facecolor=NONE, alpha=0.75, label="zone: no alert"),
+        Patch(facecolor="none", edgecolor="black", linewidth=1.8, label="zone struck"),
+        Line2D([], [], marker="X", color=TRUTH, linestyle="none", label="true impact (+ danger radius)"),
+    ]
+    if ellipses:
+        label = "95 % predicted impact, {:.0f} s to go"
+        handles += [
+            Line2D([], [], color="#555555", linestyle=":", label=label.format(TTG_MARKS_S[0])),
+            Line2D([], [], color="#555555", linestyle="--", label=label.format(TTG_MARKS_S[1])),
+            Line2D([], [], color="#555555", linestyle="-", label=label.format(TTG_MARKS_S[2])),
+        ]
+    return handles
+
+
+class _Placer:
+    """Greedy label placement in page points: a label goes to the first candidate offset whose box
+    overlaps no label placed before; labels with no free spot are dropped."""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        self.km_per_pt = _km_per_pt(ax)
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def place(
+        self, x_km: float, y_km: float, text: str, fontsize: float, offsets: Sequence[tuple[float, float]]
+    ) -> tuple[float, float] | None:
+        """Offset (pt) for ``text`` at (x, y) km, left-bottom anchored, or None if every spot is taken."""
+        w = 0.62 * fontsize * len(text)  # DejaVu Sans averages ~0.6 em per character
+        h = 1.25 * fontsize
+        x0, y0 = x_km / self.km_per_pt, y_km / self.km_per_pt
+        for dx, dy in offsets:
+            b = (x0 + dx, y0 + dy, x0 + dx + w, y0 + dy + h)
+            if all(b[2] <= o[0] or b[0] >= o[2] or b[3] <= o[1] or b[1] >= o[3] for o in self.boxes):
+                self.boxes.append(b)
+                return dx, dy
+        return None
+
+
+def _label_zones(
+    ax: Axes, data: ReportData, patches: Sequence[tuple[int, Polygon]], fontsize: float, placer: _Placer
+) -> None:
+    """Zone ids at (or beside) the zone's centre, for zones inside the axes at least a few points wide."""
+    km_per_pt = placer.km_per_pt
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    done: set[int] = set()
+    for i, p in sorted(patches, key=lambda ip: -float(np.ptp(ip[1].get_xy()[:, 0]))):
+        if i in done:
+            continue
+        xy = p.get_xy()
+        cx, cy = float(xy[:, 0].mean()), float(xy[:, 1].mean())
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+            continue
+        if max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1])) < 4 * km_per_pt:
+            continue
+        done.add(i)
+        name = data.zones.ids[i]
+        w = 0.62 * fontsize * len(name)
+        h = 1.25 * fontsize
+        offsets = [(-w / 2, -h / 2), (-w / 2, h * 0.7), (-w / 2, -h * 1.7), (6.0, -h / 2), (-w - 6.0, -h / 2)]
+        off = placer.place(cx, cy, name, fontsize, offsets)
+        if off is None:
+            continue
+        ax.annotate(
+            name,
+            (cx, cy),
+            xytext=off,
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=fontsize,
+            color="#0b3d91",
+            fontstyle="italic",
+            zorder=7,
+            annotation_clip=True,
+            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "alpha": 0.6, "linewidth": 0},
+        )
+
+
+def draw_target_area(
+    ax: Axes,
+    data: ReportData,
+    group: TargetGroup | None = None,
+    *,
+    ellipses: bool = True,
+    legend: bool = True,
+    labels: bool = True,
+    fontsize: float = 7.0,
+) -> None:
+    """Zones by worst alert level, predicted 95 % ellipses, true impacts with danger radii (km axes),
+    framed on ``group`` (all zones and impacts when None)."""
+    lat0, lon0 = target_frame(data, group)
     worst = worst_level(data.alerts)
-    struck = set()
-    for e in data.events:
-        if e.has_impact:
-            for z in data.zones.zones_struck(e.impact_lat_deg, e.impact_lon_deg, e.danger_radius_m)[0]:
-                struck.add(z)
+    struck = struck_zone_ids(data)
     patches = _zone_patches(data, lat0, lon0)
     colours = [{2: COVER, 1: PRE}.get(worst.get(data.zones.ids[i], 0), NONE) for i, _ in patches]
     ax.add_collection(
@@ -362,24 +629,19 @@ def draw_target_area(ax: Axes, data: ReportData, *, ellipses: bool = True, legen
             zorder=2,
         )
     )
-    hit_patches = [p for i, p in _zone_patches(data, lat0, lon0) if i in struck]
+    hit_patches = [p for i, p in _zone_patches(data, lat0, lon0) if data.zones.ids[i] in struck]
     if hit_patches:
         ax.add_collection(
             PatchCollection(hit_patches, facecolors="none", edgecolors="black", linewidths=1.8, zorder=3)
         )
-    bx, by = [], []
-    for (_, p), i in zip(patches, range(len(patches)), strict=True):
-        del i
-        xy = p.get_xy()
-        bx += [xy[:, 0].min(), xy[:, 0].max()]
-        by += [xy[:, 1].min(), xy[:, 1].max()]
+    ext = _fit(ax, group_extent_km(data, group, lat0, lon0))
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
     imp = [e for e in data.events if e.has_impact]
     ix, iy = _frame_xy(
         np.array([e.impact_lon_deg for e in imp]), np.array([e.impact_lat_deg for e in imp]), lat0, lon0
     )
     ix, iy = np.atleast_1d(ix), np.atleast_1d(iy)
-    near = np.hypot(ix, iy) < 30.0
-    ext = _fit(ax, _extent(np.array(bx + ix[near].tolist()), np.array(by + iy[near].tolist()), 0.25, 2.0))
     cmap = matplotlib.colormaps["tab10"]
     if ellipses:
         tracks = sorted(data.predictions)
@@ -401,36 +663,75 @@ def draw_target_area(ax: Axes, data: ReportData, *, ellipses: bool = True, legen
                     linestyle=style,
                     linewidth=1.1,
                     zorder=4,
-                    alpha=0.45 if mark == max(TTG_MARKS_S) else 1.0,
+                    alpha=0.3 if mark == max(TTG_MARKS_S) else 0.9,
                 )
             )
             ax.plot(x, y, marker=".", color=c, markersize=3, zorder=4)
     for e, x, y in zip(imp, ix, iy, strict=True):
         ax.add_patch(plt_circle(float(x), float(y), e.danger_radius_m / 1000))
         ax.plot(x, y, marker="X", color=TRUTH, markersize=7, markeredgecolor="white", zorder=6)
-        ax.annotate(e.object, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7, zorder=7)
-    ax.set_xlim(ext[0], ext[1])
-    ax.set_ylim(ext[2], ext[3])
     ax.set_aspect("equal")
-    ax.set_xlabel("east of zone centre (km)")
-    ax.set_ylabel("north of zone centre (km)")
+    placer = _Placer(ax)
+    _label_impacts(ax, [e.object for e in imp], ix, iy, fontsize, placer)
+    ax.set_xlabel(f"east of {_latlon(lat0, lon0)} (km)")
+    ax.set_ylabel("north (km)")
     ax.grid(True, color="#e0e0e0", linewidth=0.5)
+    if labels:
+        _label_zones(ax, data, patches, fontsize, placer)
     if legend:
-        handles = [
-            Patch(facecolor=COVER, alpha=0.75, label="zone: take cover"),
-            Patch(facecolor=PRE, alpha=0.75, label="zone: pre-alert only"),
-            Patch(facecolor=NONE, alpha=0.75, label="zone: no alert"),
-            Patch(facecolor="none", edgecolor="black", linewidth=1.8, label="zone struck"),
-            Line2D([], [], marker="X", color=TRUTH, linestyle="none", label="true impact (+ danger radius)"),
-        ]
-        if ellipses:
-            label = "95 % predicted impact, {:.0f} s to go"
-            handles += [
-                Line2D([], [], color="#555555", linestyle=":", label=label.format(TTG_MARKS_S[0])),
-                Line2D([], [], color="#555555", linestyle="--", label=label.format(TTG_MARKS_S[1])),
-                Line2D([], [], color="#555555", linestyle="-", label=label.format(TTG_MARKS_S[2])),
-            ]
-        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+        ax.legend(handles=target_legend_handles(ellipses), loc="upper left", fontsize=7, framealpha=0.9)
+
+
+def _latlon(lat_deg: float, lon_deg: float) -> str:
+    """``33.786 N 42.441 E`` (degrees)."""
+    ns = "N" if lat_deg >= 0 else "S"
+    ew = "E" if lon_deg >= 0 else "W"
+    return f"{abs(lat_deg):.3f} {ns} {abs(lon_deg):.3f} {ew}"
+
+
+def _km_per_pt(ax: Axes) -> float:
+    """Axis-x kilometres per typographic point on the page."""
+    x0, x1 = ax.get_xlim()
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    return float((x1 - x0) / (ax.get_position().width * fig.get_size_inches()[0] * 72.0))
+
+
+def _label_impacts(
+    ax: Axes, names: Sequence[str], x: FloatArray, y: FloatArray, fontsize: float, placer: _Placer
+) -> None:
+    """Object names beside their impacts; impacts closer than ~14 points share one label."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    near = 14 * placer.km_per_pt
+    inside = [i for i in range(len(names)) if x0 <= x[i] <= x1 and y0 <= y[i] <= y1]
+    groups: list[list[int]] = []
+    for i in sorted(inside, key=lambda k: names[k]):
+        for g in groups:
+            if math.hypot(x[i] - x[g[0]], y[i] - y[g[0]]) < near:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    for g in groups:
+        text = ", ".join(names[i] for i in g)
+        w = 0.62 * fontsize * len(text)
+        h = 1.25 * fontsize
+        px, py = float(np.mean(x[g])), float(np.mean(y[g]))
+        offsets = [(5.0, 3.0), (5.0, -h - 3.0), (-w - 5.0, 3.0), (-w - 5.0, -h - 3.0), (5.0, 3.0 + h)]
+        off = placer.place(px, py, text, fontsize, offsets) or offsets[0]
+        ax.annotate(
+            text,
+            (px, py),
+            xytext=off,
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=fontsize,
+            fontweight="bold",
+            zorder=8,
+            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "alpha": 0.7, "linewidth": 0},
+        )
 
 
 def plt_circle(x_km: float, y_km: float, r_km: float) -> Ellipse:
@@ -441,15 +742,32 @@ def plt_circle(x_km: float, y_km: float, r_km: float) -> Ellipse:
 
 
 def map_page(data: ReportData) -> Figure:
-    """Page 2: theatre (launches, tracks, sensors, borders) and target area (zones, ellipses, impacts)."""
+    """Page 2: theatre (launches, tracks, sensors, borders) and target areas (zones, ellipses, impacts):
+    the main panel on the zones and impacts with the most struck zones (``target_panels``), a second
+    panel on the next target area when there is one."""
+    main, second, rest = target_panels(data)
+    areas = target_groups(data, AREA_LINK_M)
+    where = "Right: the target area with the most struck zones"
+    if second is not None:
+        where += f"; lower left: the next one, {describe_group(data, second, main).split(', ')[-1]} from it"
     fig = _page(
         "Map: launches, tracks, predicted and true impacts",
-        "Local azimuthal-equidistant frames (pyproj aeqd). Left: theatre, centred between launch and target "
-        "areas. Right: target area, centred on the zone set. " + ATTRIBUTION_SHORT + ".",
+        "Local azimuthal-equidistant frames (pyproj aeqd), km. Upper left: theatre. "
+        + where
+        + ". "
+        + ATTRIBUTION_SHORT
+        + ".",
     )
-    ax = fig.add_axes((0.07, 0.07, 0.40, 0.78))
-    lats: list[float] = [data.zones.centre_lat_deg]
-    lons: list[float] = [data.zones.centre_lon_deg]
+    if rest:
+        note = "Outside the target panels: " + "; ".join(describe_group(data, g, main) for g in rest[:4])
+        note += f" +{len(rest) - 4} more" if len(rest) > 4 else ""
+        fig.text(0.50, 0.118, note + ".", fontsize=7.5, color="#444444")
+    top = 0.85
+    ax = fig.add_axes(
+        (0.06, 0.40, 0.37, top - 0.40) if second is not None else (0.06, 0.20, 0.37, top - 0.20)
+    )
+    lats: list[float] = [g.lat_deg for g in areas] or [data.zones.centre_lat_deg]
+    lons: list[float] = [g.lon_deg for g in areas] or [data.zones.centre_lon_deg]
     for _, la, lo in data.launch.values():
         lats.append(la)
         lons.append(lo)
@@ -459,7 +777,7 @@ def map_page(data: ReportData) -> Figure:
     lat0 = float(np.mean([min(lats), max(lats)]))
     lon0 = float(np.mean([min(lons), max(lons)]))
     px, py = _frame_xy(np.array(lons), np.array(lats), lat0, lon0)
-    ext = _fit(ax, _extent(np.atleast_1d(px), np.atleast_1d(py), 0.35, 100.0))
+    ext = _fit(ax, _extent(np.atleast_1d(px), np.atleast_1d(py), 0.25, 100.0))
     draw_basemap(ax, lat0, lon0, 1000.0 * max(ext[1] - ext[0], ext[3] - ext[2]) / 2)
     cmap = matplotlib.colormaps["tab10"]
     if data.truth is not None:
@@ -472,9 +790,10 @@ def map_page(data: ReportData) -> Figure:
         gla, glo, _ = tr.geodetic_deg()
         x, y = _frame_xy(glo, gla, lat0, lon0)
         ax.plot(x, y, color=cmap(j % 10), linewidth=1.4, zorder=4)
-        ax.annotate(
-            k, (x[0], y[0]), xytext=(-4, 4), textcoords="offset points", fontsize=6.5, color=cmap(j % 10)
-        )
+        if len(data.tracks) <= 6:  # more labels pile up on the launch area
+            ax.annotate(
+                k, (x[0], y[0]), xytext=(-4, 4), textcoords="offset points", fontsize=6.5, color=cmap(j % 10)
+            )
     seen: set[tuple[float, float]] = set()
     for _, la, lo in data.launch.values():
         if (la, lo) in seen:
@@ -490,57 +809,85 @@ def map_page(data: ReportData) -> Figure:
     for name, la, lo in data.radars:
         x, y = _frame_xy(np.array(lo), np.array(la), lat0, lon0)
         ax.plot(x, y, marker="s", color="#1f77b4", markersize=7, markeredgecolor="black", zorder=6)
-        ax.annotate(name, (float(x), float(y)), xytext=(5, -9), textcoords="offset points", fontsize=7)
-    zx, zy = _frame_xy(np.array(data.zones.centre_lon_deg), np.array(data.zones.centre_lat_deg), lat0, lon0)
-    ax.plot(zx, zy, marker="*", color="#f1c40f", markersize=14, markeredgecolor="black", zorder=6)
+        ax.annotate(
+            name, (float(x), float(y)), xytext=(-7, -11), textcoords="offset points", fontsize=7, ha="right"
+        )
+    zx, zy = _frame_xy(np.array(lons[: max(len(areas), 1)]), np.array(lats[: max(len(areas), 1)]), lat0, lon0)
+    ax.plot(
+        zx,
+        zy,
+        marker="*",
+        color="#f1c40f",
+        markersize=13,
+        markeredgecolor="black",
+        linestyle="none",
+        zorder=6,
+    )
     ax.set_xlim(ext[0], ext[1])
     ax.set_ylim(ext[2], ext[3])
     ax.set_aspect("equal")
     ax.set_xlabel("east (km)")
     ax.set_ylabel("north (km)")
     ax.set_title("Theatre", loc="left", fontsize=11, fontweight="bold")
-    ax.legend(
-        handles=[
-            Line2D(
-                [],
-                [],
-                marker="^",
-                color="#c0392b",
-                markeredgecolor="black",
-                linestyle="none",
-                label="true launch point",
-            ),
-            Line2D(
-                [],
-                [],
-                marker="^",
-                color="none",
-                markeredgecolor="#c0392b",
-                linestyle="none",
-                label="estimated launch point",
-            ),
-            Line2D([], [], color="#7f8c8d", linestyle=":", label="true ground track"),
-            Line2D([], [], color=cmap(0), label="track (tocsin)"),
-            Line2D(
-                [], [], marker="s", color="#1f77b4", markeredgecolor="black", linestyle="none", label="radar"
-            ),
-            Line2D(
-                [],
-                [],
-                marker="*",
-                color="#f1c40f",
-                markeredgecolor="black",
-                linestyle="none",
-                label="defended zones",
-            ),
-        ],
-        loc="lower left",
-        fontsize=7,
-        framealpha=0.9,
+    theatre: list[Artist] = [
+        Line2D(
+            [],
+            [],
+            marker="^",
+            color="#c0392b",
+            markeredgecolor="black",
+            linestyle="none",
+            label="true launch point",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="^",
+            color="none",
+            markeredgecolor="#c0392b",
+            linestyle="none",
+            label="estimated launch point",
+        ),
+        Line2D([], [], color="#7f8c8d", linestyle=":", label="true ground track"),
+        Line2D([], [], color=cmap(0), label="track (tocsin)"),
+        Line2D([], [], marker="s", color="#1f77b4", markeredgecolor="black", linestyle="none", label="radar"),
+        Line2D(
+            [],
+            [],
+            marker="*",
+            color="#f1c40f",
+            markeredgecolor="black",
+            linestyle="none",
+            label="defended area",
+        ),
+    ]
+    ax2 = fig.add_axes((0.50, 0.20, 0.47, top - 0.20))
+    draw_target_area(ax2, data, main, legend=False, fontsize=7.5)
+    ax2.set_title(
+        "Target area"
+        + (f": {len(main.zones)} zones, {len(main.impacts)} impacts" if main else "")
+        + " (zones by worst alert level)",
+        loc="left",
+        fontsize=10.5,
+        fontweight="bold",
     )
-    ax2 = fig.add_axes((0.54, 0.07, 0.43, 0.78))
-    draw_target_area(ax2, data)
-    ax2.set_title("Target area: zones by worst alert level", loc="left", fontsize=11, fontweight="bold")
+    if second is not None:
+        ax3 = fig.add_axes((0.06, 0.06, 0.37, 0.26))
+        draw_target_area(ax3, data, second, legend=False, ellipses=True, fontsize=6.5)
+        ax3.set_title(
+            f"Next target area: {describe_group(data, second)}", loc="left", fontsize=9, fontweight="bold"
+        )
+        ax3.tick_params(labelsize=7)
+        ax3.xaxis.label.set_fontsize(8)
+        ax3.yaxis.label.set_fontsize(8)
+    fig.legend(
+        handles=[*theatre, *target_legend_handles()],
+        loc="lower left",
+        bbox_to_anchor=(0.50, 0.005),
+        ncols=3,
+        fontsize=7.5,
+        frameon=False,
+    )
     return fig
 
 
@@ -565,7 +912,7 @@ def timeline_page(data: ReportData, card: Scorecard) -> Figure:
     zones.sort(key=lambda z: (data.zones.kind[idx[z]] or "~", z) if z in idx else ("~", z))
     shown = zones[:MAX_TIMELINE_ZONES]
     row = {z: i for i, z in enumerate(shown)}
-    ax = fig.add_axes((0.16, 0.13, 0.80, 0.76))
+    ax = fig.add_axes((0.16, 0.13, 0.80, 0.73))
     impacts = [e.impact_t_unix_s - t0 for e in data.events if e.has_impact]
     t_end = max([*impacts, *(b.start_s - t0 for b in bars), 0.0]) + 120.0
     for x in impacts:
@@ -690,8 +1037,8 @@ def accuracy_page(data: ReportData) -> Figure:
         + cover
         + ".",
     )
-    ax = fig.add_axes((0.07, 0.09, 0.54, 0.78))
-    ax2 = fig.add_axes((0.69, 0.09, 0.28, 0.78))
+    ax = fig.add_axes((0.07, 0.18, 0.54, 0.69))
+    ax2 = fig.add_axes((0.69, 0.18, 0.28, 0.69))
     cmap = matplotlib.colormaps["tab10"]
     for i, e in enumerate(errs):
         c = cmap(i % 10)
@@ -706,7 +1053,16 @@ def accuracy_page(data: ReportData) -> Figure:
     ax.set_title("Miss distance (solid) and 95 % ellipse semi-major axis (dashed)", loc="left", fontsize=10)
     ax.grid(True, which="both", color="#e6e6e6", linewidth=0.5)
     if errs:
-        ax.legend(fontsize=7, ncols=2, loc="upper right", framealpha=0.9)
+        fig.legend(
+            *ax.get_legend_handles_labels(),
+            loc="lower left",
+            bbox_to_anchor=(0.07, 0.005),
+            ncols=7,
+            fontsize=7.5,
+            frameon=False,
+            title="track -> truth object",
+            title_fontsize=7.5,
+        )
     else:
         ax.text(
             0.5,
@@ -716,8 +1072,10 @@ def accuracy_page(data: ReportData) -> Figure:
             ha="center",
         )
     ax2.axhline(0.0, color="#888888", linewidth=0.8)
+    # Early fits are off by minutes, late ones by seconds: a linear scale would hide the late ones.
+    ax2.set_yscale("symlog", linthresh=10.0)
     ax2.set_xlabel("time to go (s)")
-    ax2.set_ylabel("predicted - true impact time (s)")
+    ax2.set_ylabel("predicted - true impact time (s; linear within ±10 s)")
     ax2.set_title("Impact time error", loc="left", fontsize=10)
     ax2.grid(True, color="#e6e6e6", linewidth=0.5)
     return fig
@@ -733,8 +1091,9 @@ def intent_page(data: ReportData, a: IntentAnalysis) -> Figure:
         f"True impacts clustered with DBSCAN ({a.eps_m:.0f} m); zones coloured by what they hold. "
         "CEP = median radial miss; nominal CEPs from the class catalogue (assumed figures).",
     )
-    ax = fig.add_axes((0.04, 0.08, 0.50, 0.80))
-    lat0, lon0 = target_frame(data)
+    main, _, _ = target_panels(data)
+    ax = fig.add_axes((0.07, 0.20, 0.46, 0.68))
+    lat0, lon0 = target_frame(data, main)
     patches = _zone_patches(data, lat0, lon0)
     colours = [GROUP_COLOUR[kind_group(data.zones.kind[i] or "other")] for i, _ in patches]
     ax.add_collection(
@@ -742,18 +1101,10 @@ def intent_page(data: ReportData, a: IntentAnalysis) -> Figure:
             [p for _, p in patches], facecolors=colours, edgecolors="#37474f", linewidths=0.5, alpha=0.55
         )
     )
-    for i, p in patches:
-        xy = p.get_xy()
-        if (xy[:, 0].max() - xy[:, 0].min()) > 0.25:
-            ax.text(
-                xy[:, 0].mean(),
-                xy[:, 1].mean(),
-                data.zones.ids[i],
-                fontsize=6,
-                ha="center",
-                va="center",
-                color="#263238",
-            )
+    ext = _fit(ax, group_extent_km(data, main, lat0, lon0, 0.15, 1.0))
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
+    ax.set_aspect("equal")
     ix, iy = _frame_xy(a.lon_deg, a.lat_deg, lat0, lon0)
     ix, iy = np.atleast_1d(ix), np.atleast_1d(iy)
     cmap = matplotlib.colormaps["Dark2"]
@@ -795,20 +1146,20 @@ def intent_page(data: ReportData, a: IntentAnalysis) -> Figure:
                     zorder=6,
                 )
             )
-    for o, x, y in zip(a.objects, ix, iy, strict=True):
-        ax.annotate(o, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
-    bx = [p.get_xy()[:, 0] for _, p in patches] + [ix]
-    by = [p.get_xy()[:, 1] for _, p in patches] + [iy]
-    near = np.hypot(ix, iy) < 30.0
-    allx = np.concatenate([*bx[:-1], ix[near]]) if patches else ix
-    ally = np.concatenate([*by[:-1], iy[near]]) if patches else iy
-    if allx.size:
-        ext = _fit(ax, _extent(allx, ally, 0.2, 1.0))
-        ax.set_xlim(ext[0], ext[1])
-        ax.set_ylim(ext[2], ext[3])
-    ax.set_aspect("equal")
-    ax.set_xlabel("east of zone centre (km)")
-    ax.set_ylabel("north of zone centre (km)")
+    placer = _Placer(ax)
+    _label_impacts(ax, list(a.objects), ix, iy, 7.0, placer)
+    _label_zones(ax, data, patches, 7.0, placer)
+    out = (ix < ext[0]) | (ix > ext[1]) | (iy < ext[2]) | (iy > ext[3])
+    off = [o for o, f in zip(a.objects, out.tolist(), strict=True) if f]
+    ax.set_title(
+        "Target area with the most struck zones"
+        + (f"; not in view: {', '.join(off[:5])}{' ...' if len(off) > 5 else ''}" if off else ""),
+        loc="left",
+        fontsize=10,
+        fontweight="bold",
+    )
+    ax.set_xlabel(f"east of {_latlon(lat0, lon0)} (km)")
+    ax.set_ylabel("north (km)")
     ax.grid(True, color="#e0e0e0", linewidth=0.5)
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(facecolor=c, alpha=0.55, label=f"zones: {g}") for g, c in GROUP_COLOUR.items()]
@@ -818,7 +1169,9 @@ def intent_page(data: ReportData, a: IntentAnalysis) -> Figure:
         ),
         Line2D([], [], color="black", linestyle="--", label="nominal CEP of the class"),
     ]
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    fig.legend(
+        handles=handles, loc="lower left", bbox_to_anchor=(0.07, 0.005), ncols=4, fontsize=7.5, frameon=False
+    )
 
     tx = fig.add_axes((0.57, 0.45, 0.41, 0.43))
     tx.set_axis_off()

@@ -44,6 +44,7 @@ from tocsin.report.figures import (
     headline,
     intent_page,
     map_page,
+    report_subtitle,
     summary_page,
     timeline_page,
     utc,
@@ -205,9 +206,7 @@ def write_report(
     pngs: list[bytes] = []
     pdf_path = out / "report.pdf"
     # No CreationDate: the same inputs give a byte-identical PDF (ecosystem.md §10).
-    with PdfPages(
-        pdf_path, metadata={"CreationDate": None, "Title": f"tocsin report {data.scenario_dir.name}"}
-    ) as pdf:
+    with PdfPages(pdf_path, metadata={"CreationDate": None, "Title": f"tocsin report {data.title}"}) as pdf:
         for i, build in enumerate(builders, 1):
             fig = build()
             pdf.savefig(fig)
@@ -245,9 +244,10 @@ def _html(
     ]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>tocsin after-action report: {html.escape(data.scenario_dir.name)}</title>",
+        f"<title>tocsin after-action report: {html.escape(data.title)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>After-action report: {html.escape(data.scenario_dir.name)}</h1>",
+        f"<h1>After-action report: {html.escape(data.title)}</h1>",
+        f"<div class='sub'>{html.escape(report_subtitle(data))}</div>",
         f"<div class='sub'>Scenario {html.escape(str(data.scenario_dir))} | "
         f"run {html.escape(str(data.run_dir))} | T0 (first launch) {utc(data.t0_unix_s)}</div>",
         _boxes(head),
