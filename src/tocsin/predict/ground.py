@@ -151,6 +151,40 @@ def propagate_batch_to_ground(
     The crossing is located by secant steps on altitude from the last state above ground. States that
     stay up for ``max_time_s`` (s) are returned with ``reached`` False.
     """
+    # Sigma points or samples far in a tail can leave the domain (escape, re-enter steeply with a tiny
+    # beta) and overflow; they are dropped as not reached by the finiteness checks below, so numpy's
+    # overflow/invalid warnings are expected here, not signs of a bug.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _propagate(
+            state0,
+            beta_kg_m2,
+            ground_alt_m,
+            max_time_s,
+            backward,
+            drag,
+            j2,
+            rotation,
+            refine_steps,
+            thrust_mps2,
+            burn_s,
+            burn_steps,
+        )
+
+
+def _propagate(
+    state0: FloatArray,
+    beta_kg_m2: FloatArray | float,
+    ground_alt_m: FloatArray | float,
+    max_time_s: float,
+    backward: bool,
+    drag: bool,
+    j2: bool,
+    rotation: bool,
+    refine_steps: int,
+    thrust_mps2: FloatArray | None,
+    burn_s: FloatArray | None,
+    burn_steps: int,
+) -> GroundHit:
     s = np.atleast_2d(np.asarray(state0, dtype=np.float64)).copy()
     n = s.shape[0]
     beta = np.broadcast_to(np.asarray(beta_kg_m2, dtype=np.float64), (n,))
