@@ -72,7 +72,8 @@ def test_salvo_no_struck_zone_missed_or_late() -> None:
     assert tot.missed == 0
     assert tot.late == 0
     assert tot.unclosed_episodes == 0
-    # Loose sanity bound on the cost (measured 6.0 episodes per struck pair, 6,343 zone-s of shelter).
+    # Loose sanity bound on the cost (measured 5.0 episodes per struck pair, 3,280 zone-s of shelter;
+    # 6.0 and 6,343 with the first thresholds and holds).
     assert tot.over_warning <= 8.0
     assert tot.shelter_zone_s <= 10_000.0
     assert all(r["t_unix_s"] <= s["t_unix_s"] for r, s in itertools.pairwise(records))

@@ -12,10 +12,13 @@ changes per zone (algorithms.md section 8.6, domain.md sections 3-4):
 - one episode per zone whatever the number of threats: a take_cover inside an open episode is not
   re-issued, the episode's threat list just grows;
 - ``cancel`` when every threat of the episode has been cleared by a confident refined prediction before
-  its impact, for ``off_updates`` consecutive updates and after a minimum dwell (hysteresis: the
-  cancel threshold is far below the take-cover one);
-- ``all_clear`` once every threat of the episode has landed or been lost, after the per-class hold. A
-  lost track never ends a warning silently: it counts as landing at its last predicted late impact time.
+  its impact, for ``off_updates`` consecutive updates and ``cancel_confirm_s`` seconds, after a minimum
+  dwell (hysteresis: the cancel threshold is far below the take-cover one); after a cancel, the same
+  threats re-open the zone by probability only at the clearly higher ``p_reopen``;
+- ``all_clear`` once every threat of the episode has landed or been lost, after the per-class hold (the
+  short observed-landing hold when the track was followed down to its impact). A lost track never ends
+  a warning silently: it counts as landing at its last predicted late impact time. A newly joined threat
+  that would not warn the zone by itself (and is not near its deadline) does not hold the episode open.
 
 No clock: time is the ``t_unix_s`` passed to ``step`` (newest measurement). State is plain data:
 ``state()`` returns JSON-ready dicts and lists, ``AlertPolicy.from_state`` restores it exactly.
@@ -63,6 +66,7 @@ class ThreatMemory:
     boosting: bool
     ended: bool
     sigma_max_m: float
+    t_last_usable_unix_s: float = -math.inf
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -73,6 +77,9 @@ class ThreatMemory:
             "boosting": self.boosting,
             "ended": self.ended,
             "sigma_max_m": self.sigma_max_m,
+            "t_last_usable_unix_s": self.t_last_usable_unix_s
+            if math.isfinite(self.t_last_usable_unix_s)
+            else None,
         }
 
 
@@ -101,6 +108,14 @@ def hold_for_classes(class_names: Sequence[str], class_prob: FloatArray, config:
     return np.where(np.isfinite(held), held, config.hold_default_s)
 
 
+def _opt_list(a: FloatArray) -> list[float | None]:
+    return [None if not math.isfinite(v) else v for v in a.tolist()]
+
+
+def _from_opt_list(v: Sequence[float | None]) -> FloatArray:
+    return np.array([math.nan if x is None else float(x) for x in v], dtype=np.float64)
+
+
 def _fmt_t(t: float, now: float) -> str:
     return "n/a" if not math.isfinite(t) else f"{t - now:+.1f} s"
 
@@ -119,6 +134,9 @@ class AlertPolicy:
     episode: IntArray = field(init=False)
     level_t_unix_s: FloatArray = field(init=False)
     low_updates: IntArray = field(init=False)
+    low_since_t_unix_s: FloatArray = field(init=False)
+    cancel_t_unix_s: FloatArray = field(init=False)
+    cancel_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
     posture: IntArray = field(init=False)
     ep_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
     ep_last_p: dict[int, dict[str, float]] = field(init=False, default_factory=dict)
@@ -132,6 +150,8 @@ class AlertPolicy:
         self.episode = np.zeros(n, dtype=np.int64)
         self.level_t_unix_s = np.full(n, np.nan)
         self.low_updates = np.zeros(n, dtype=np.int64)
+        self.low_since_t_unix_s = np.full(n, np.nan)
+        self.cancel_t_unix_s = np.full(n, np.nan)
         self.posture = np.zeros(n, dtype=np.int64)
         self._theta_kind = np.array(
             [self.config.theta_for_kind(k) for k in self.zones.kind], dtype=np.float64
@@ -149,6 +169,9 @@ class AlertPolicy:
             "episode": self.episode.tolist(),
             "level_t_unix_s": [None if not math.isfinite(v) else v for v in self.level_t_unix_s.tolist()],
             "low_updates": self.low_updates.tolist(),
+            "low_since_t_unix_s": _opt_list(self.low_since_t_unix_s),
+            "cancel_t_unix_s": _opt_list(self.cancel_t_unix_s),
+            "cancel_threats": {str(z): list(v) for z, v in sorted(self.cancel_threats.items())},
             "posture": [POSTURES[p] for p in self.posture.tolist()],
             "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
@@ -171,12 +194,26 @@ class AlertPolicy:
             [math.nan if v is None else float(v) for v in state["level_t_unix_s"]], dtype=np.float64
         )
         p.low_updates = np.asarray(state["low_updates"], dtype=np.int64)
+        n = len(zones)
+        p.low_since_t_unix_s = _from_opt_list(state.get("low_since_t_unix_s", [None] * n))
+        p.cancel_t_unix_s = _from_opt_list(state.get("cancel_t_unix_s", [None] * n))
+        p.cancel_threats = {int(z): [str(t) for t in v] for z, v in state.get("cancel_threats", {}).items()}
         p.posture = np.array([POSTURES.index(s) for s in state["posture"]], dtype=np.int64)
         p.ep_threats = {int(z): [str(t) for t in v] for z, v in state["ep_threats"].items()}
         p.ep_last_p = {
             int(z): {str(k): float(x) for k, x in v.items()} for z, v in state["ep_last_p"].items()
         }
-        p.threats = {k: ThreatMemory(**v) for k, v in state["threats"].items()}
+        p.threats = {
+            k: ThreatMemory(
+                **{
+                    **v,
+                    "t_last_usable_unix_s": -math.inf
+                    if v.get("t_last_usable_unix_s") is None
+                    else float(v["t_last_usable_unix_s"]),
+                }
+            )
+            for k, v in state["threats"].items()
+        }
         p.next_episode = int(state["next_episode"])
         last = state["last_t_unix_s"]
         p.last_t_unix_s = -math.inf if last is None else float(last)
@@ -215,6 +252,7 @@ class AlertPolicy:
                 m.usable = False
             elif ev.usable[i]:
                 m.t_land_unix_s = float(ev.impact_t_late_unix_s[i]) + c.impact_margin_s
+                m.t_last_usable_unix_s = t
                 m.hold_s = float(holds[i])
                 m.usable = True
                 m.boosting = bool(ev.boosting[i])
@@ -277,19 +315,42 @@ class AlertPolicy:
             return [ev.track_ids[int(pth[idx][k])] for k in o], [float(pp[idx][k]) for k in o]
 
         scale = self._posture_scale[self.posture]
-        theta = self._theta_kind * scale
         p_pre = c.p_pre_alert_on * scale
         shelter = self.zones.shelter_s
         deadline = t_early - shelter - c.dissemination_delay_s - c.decision_margin_s
+        # Take-cover threshold falling with time to the zone's deadline (algorithms.md 8.1/8.6: p
+        # sharpens as t_go falls, so far from the deadline a low p is mostly an unrefined cloud):
+        # theta_far_factor x the floor while the deadline is >= theta_ramp_s away, the cost-loss floor
+        # from the deadline on (the time_to_shelter rule still guarantees timeliness below it).
+        ramp = np.clip((deadline - t) / max(c.theta_ramp_s, 1e-9), 0.0, 1.0)
+        theta_floor = self._theta_kind * scale
+        theta = theta_floor * (1.0 + (c.theta_far_factor - 1.0) * np.nan_to_num(ramp, nan=0.0))
+        # Re-opening hysteresis: a zone whose warning was cancelled less than reopen_memory_s ago, with
+        # no threat beyond the cancelled ones, needs p >= p_reopen (a clearly higher p than the one that
+        # first warned it) to take cover again by probability; the time rule is unchanged.
+        recent = (t - self.cancel_t_unix_s) < c.reopen_memory_s
+        for z in np.flatnonzero(recent & (p_zone >= theta) & (p_zone < c.p_reopen)).tolist():
+            ids = [i for i, p in zip(*zone_pairs(z), strict=True) if p >= c.p_negligible]
+            if set(ids) <= set(self.cancel_threats.get(z, [])):
+                theta[z] = max(theta[z], c.p_reopen)
         by_p = p_zone >= theta
         by_time = (p_zone >= c.p_negligible) & (t >= deadline)
         by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
         want_tc = by_p | by_time | by_posture
+        # What keeps a landed episode open although its own threats are done: a threat that would warn
+        # the zone now, or one whose time-to-shelter deadline is less than release_guard_s away (an
+        # all_clear followed by a new take_cover moments later helps nobody).
+        near = (p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s)
+        keep = (p_zone >= theta_floor) | near | by_posture
         want_pre = ~want_tc & (p_zone >= p_pre) & (t_early - t >= c.pre_alert_min_lead_s)
 
         # Consecutive low updates per zone (cancel / pre-alert off hysteresis).
         low_thr = np.where(self.level == LEVEL_TAKE_COVER, c.p_cancel, c.p_pre_alert_off)
-        self.low_updates = np.where(p_zone < low_thr, self.low_updates + 1, 0)
+        low = p_zone < low_thr
+        self.low_updates = np.where(low, self.low_updates + 1, 0)
+        self.low_since_t_unix_s = np.where(
+            low, np.where(np.isnan(self.low_since_t_unix_s), t, self.low_since_t_unix_s), np.nan
+        )
 
         out: list[AlertDecision] = []
 
@@ -333,6 +394,7 @@ class AlertPolicy:
             self.level[z] = LEVEL_TAKE_COVER
             self.level_t_unix_s[z] = t
             self.low_updates[z] = 0
+            self.low_since_t_unix_s[z] = np.nan
             threats = join_threats(z, ids)
             plist = ", ".join(f"{i} p={p:.3f}" for i, p in zip(ids, ps, strict=True)) or "none"
             common = (
@@ -360,6 +422,7 @@ class AlertPolicy:
             self.level[z] = LEVEL_PRE_ALERT
             self.level_t_unix_s[z] = t
             self.low_updates[z] = 0
+            self.low_since_t_unix_s[z] = np.nan
             threats = join_threats(z, ids)
             plist = ", ".join(f"{i} p={p:.3f}" for i, p in zip(ids, ps, strict=True))
             reason = (
@@ -399,7 +462,7 @@ class AlertPolicy:
                 and self.level[z] == LEVEL_TAKE_COVER
             ):
                 continue
-            self._maybe_close(z, t, p_zone, t_mean, threats, emit)
+            self._maybe_close(z, t, p_zone, t_mean, threats, emit, bool(keep[z]))
 
         self._forget(t)
         out.sort(key=lambda d: (_ISSUE_ORDER[d.level], d.zone_index))
@@ -413,6 +476,7 @@ class AlertPolicy:
         t_mean: FloatArray,
         threats: list[str],
         emit: Any,
+        wanted: bool = True,
     ) -> None:
         c = self.config
         lvl = int(self.level[z])
@@ -444,27 +508,48 @@ class AlertPolicy:
                     and not m.boosting
                     and m.sigma_max_m <= c.cancel_max_sigma_m
                 )
-                hold = 0.0 if away else m.hold_s if tc else c.pre_alert_hold_s
+                # An impact seen at the ground (track ended there) needs only the short observed-landing
+                # hold (debris, follow-on rounds get their own warnings); a lost track keeps its class hold.
+                # Seen down: ended at the ground, or tracked with a confident prediction until within
+                # landing_seen_window_s of its predicted (late) impact time and gone at that time.
+                seen_down = m.ended or (
+                    m.sigma_max_m <= c.cancel_max_sigma_m
+                    and m.t_land_unix_s - c.impact_margin_s - m.t_last_usable_unix_s
+                    <= c.landing_seen_window_s
+                )
+                class_hold = min(m.hold_s, c.hold_observed_landing_s) if seen_down else m.hold_s
+                hold = 0.0 if away else class_hold if tc else c.pre_alert_hold_s
                 landed_due.append(m.t_land_unix_s + hold)
                 all_cleared = False
                 continue
             # Not landed: it must be cleared by a confident current prediction, else the zone stays.
             confident = m.usable and (not tc or (not m.boosting and m.sigma_max_m <= c.cancel_max_sigma_m))
-            if not (confident and p_zone[z] < p_off):
+            unwarranted = c.release_unwarranted and not wanted and not all_cleared
+            if not (confident and p_zone[z] < p_off) and not unwarranted:
                 return
         dwell = t - self.level_t_unix_s[z]
         if all_cleared:
             min_dwell = c.take_cover_min_dwell_s if tc else c.pre_alert_min_dwell_s
-            if self.low_updates[z] >= c.off_updates and dwell >= min_dwell:
+            low_for = t - self.low_since_t_unix_s[z]
+            confirm = c.cancel_confirm_s if tc else 0.0
+            if self.low_updates[z] >= c.off_updates and dwell >= min_dwell and low_for >= confirm:
                 reason = (
                     f"cancel: p_zone {p_zone[z]:.4f} < {p_off:.4f} for {int(self.low_updates[z])} updates "
-                    f"with confident predictions of every threat ({', '.join(threats)}) before impact"
+                    f"({low_for:.0f} s) with confident predictions of every threat ({', '.join(threats)}) "
+                    "before impact"
                 )
+                if tc:
+                    self.cancel_t_unix_s[z] = t
+                    self.cancel_threats[z] = list(threats)
                 self._close(z)
                 emit(z, "cancel", "cleared", reason, threats, t_mean[z])
             return
+        # A threat that still shows p >= p_negligible but would not open this zone's warning now (below
+        # the cost-loss floor, before its time-to-shelter deadline) does not hold a landed episode open:
+        # if it later warrants shelter it opens its own warning (the time rule keeps it timely).
         due = max(landed_due)
-        if t >= due and p_zone[z] < c.p_negligible:
+        quiet = p_zone[z] < c.p_negligible or (c.release_unwarranted and not wanted)
+        if t >= due and quiet:
             reason = (
                 f"all clear: every threat ({', '.join(threats)}) landed (away from the zone without hold, "
                 f"else after its class hold), was lost or moved away; due {_fmt_t(due, t)}"
@@ -476,5 +561,6 @@ class AlertPolicy:
         self.level[z] = LEVEL_NONE
         self.level_t_unix_s[z] = np.nan
         self.low_updates[z] = 0
+        self.low_since_t_unix_s[z] = np.nan
         self.ep_threats.pop(z, None)
         self.ep_last_p.pop(z, None)

@@ -117,7 +117,8 @@ class AlertDecision:
 def _default_theta_by_kind() -> dict[str, float]:
     # Cost-loss thresholds C/L (algorithms.md 8.1): low where many exposed people stand to lose much
     # (quarters, towns, flight lines), high where little is at stake (open ground), in between for
-    # hardened shelters whose occupants are already protected.
+    # hardened shelters whose occupants are already protected. These are the floors reached at the
+    # zone's deadline; far from it ``theta_far_factor`` raises them (see AlertConfig).
     return {
         "quarters": 0.05,
         "town": 0.05,
@@ -149,14 +150,28 @@ class AlertConfig:
       plausible impact in the zone (``decision_margin_s`` must cover one update interval plus slack).
     Pre-alert: ``p_pre_alert_on`` (off below ``p_pre_alert_off`` for ``off_updates`` updates and after
       ``pre_alert_min_dwell_s``) while the earliest impact is at least ``pre_alert_min_lead_s`` away.
-    Cancel: p_zone < ``p_cancel`` for ``off_updates`` consecutive updates, every threat of the episode
-      ballistic (not boosting) with sigma_max <= ``cancel_max_sigma_m``, before its impact, and at least
-      ``take_cover_min_dwell_s`` after the take_cover.
+      ``theta_far_factor`` multiplies that floor while the zone's deadline (earliest plausible impact -
+      shelter - delay - margin) is at least ``theta_ramp_s`` away, falling linearly to the floor at the
+      deadline: minutes before impact, with ~1-1.5 km impact sigma and zones 1-2 km apart, p of 0.05
+      is mostly an unrefined cloud over every zone of a base (tuned with tocsin.eval.tune: factor 4
+      halves take_cover episodes and shelter time on al-asad-2020 for -0.1 warning efficiency; the
+      floor at the deadline keeps short-flight rockets warned as early as before).
+    Cancel: p_zone < ``p_cancel`` for ``off_updates`` consecutive updates and for at least
+      ``cancel_confirm_s`` (a prediction that flickers away for a few updates must not cancel and
+      re-warn), every threat of the episode ballistic (not boosting) with sigma_max <=
+      ``cancel_max_sigma_m``, before its impact, and at least ``take_cover_min_dwell_s`` after the
+      take_cover. Re-opening: for ``reopen_memory_s`` after a cancel, a zone whose current threats were
+      all in the cancelled episode takes cover by probability only at p >= ``p_reopen`` (hysteresis;
+      the time-to-shelter rule is unchanged).
     All clear: every threat landed (predicted late impact time + ``impact_margin_s`` passed, or the
       track ended at the ground) or was lost (then its last predicted time counts), plus the hold of its
       class (``hold_by_class`` prefix match on every class with probability >= ``hold_class_min_prob``,
       the longest wins; ``hold_default_s`` when none matches); pre-alert-only episodes use
-      ``pre_alert_hold_s``.
+      ``pre_alert_hold_s``. A threat seen down (track ended at the ground, or followed with a confident
+      prediction until within ``landing_seen_window_s`` of its predicted late impact) holds only
+      ``hold_observed_landing_s`` (the class hold covers a landing that was not seen). With
+      ``release_unwarranted``, a threat that joined the episode but would not warn the zone now (p below
+      the cost-loss floor and its deadline more than ``release_guard_s`` away) does not hold it open.
     Posture: thresholds (theta, pre-alert) multiplied by ``posture_scale``; ``imminent`` orders
       take_cover when ``imminent_orders_shelter``.
     """
@@ -172,6 +187,15 @@ class AlertConfig:
     pre_alert_min_dwell_s: float = 20.0
     p_cancel: float = 0.005
     off_updates: int = 3
+    cancel_confirm_s: float = 20.0
+    p_reopen: float = 0.25
+    reopen_memory_s: float = 300.0
+    theta_far_factor: float = 4.0
+    theta_ramp_s: float = 30.0
+    hold_observed_landing_s: float = 30.0
+    landing_seen_window_s: float = 10.0
+    release_unwarranted: bool = True
+    release_guard_s: float = 120.0
     cancel_max_sigma_m: float = 2000.0
     take_cover_min_dwell_s: float = 5.0
     impact_margin_s: float = 5.0
