@@ -141,6 +141,9 @@ class AlertPolicy:
     ep_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
     ep_last_p: dict[int, dict[str, float]] = field(init=False, default_factory=dict)
     threats: dict[str, ThreatMemory] = field(init=False, default_factory=dict)
+    # Wide threats' credible regions: threat id -> (zone indices, earliest, latest impact time), as of
+    # the threat's last usable evaluation (kept while it is lost, until its latest impact time).
+    regions: dict[str, tuple[list[int], float, float]] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
     last_t_unix_s: float = field(init=False, default=-math.inf)
 
@@ -176,6 +179,7 @@ class AlertPolicy:
             "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
+            "regions": {k: [list(z), a, b] for k, (z, a, b) in sorted(self.regions.items())},
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
         }
@@ -213,6 +217,9 @@ class AlertPolicy:
                 }
             )
             for k, v in state["threats"].items()
+        }
+        p.regions = {
+            k: ([int(z) for z in v[0]], float(v[1]), float(v[2])) for k, v in state.get("regions", {}).items()
         }
         p.next_episode = int(state["next_episode"])
         last = state["last_t_unix_s"]
@@ -263,12 +270,58 @@ class AlertPolicy:
         for tid, m in self.threats.items():
             if tid not in seen:
                 m.usable = False
+        # Credible regions of wide, usable threats (replaced by each new usable evaluation).
+        wide = ev.usable & (np.nan_to_num(ev.sigma_max_m, nan=np.inf) >= c.region_min_sigma_m)
+        for i, tid in enumerate(ev.track_ids):
+            if ev.usable[i] and not wide[i]:
+                self.regions.pop(tid, None)  # the threat is now narrow: the probability rules apply
+        if ev.region_threat.size:
+            sel = wide[ev.region_threat]
+            for i in np.unique(ev.region_threat[sel]).tolist():
+                zones_i = ev.region_zone[sel][ev.region_threat[sel] == i].tolist()
+                t_lo = float(ev.impact_t_early_unix_s[i])
+                t_hi = float(ev.impact_t_late_unix_s[i])
+                self.regions[ev.track_ids[i]] = (zones_i, t_lo, t_hi)
+        for i, tid in enumerate(ev.track_ids):
+            if wide[i] and tid in self.regions and not np.any(ev.region_threat == i):
+                del self.regions[tid]  # wide but touching no zone any more
+        # A lost wide threat whose object is now followed by a narrow track (typically an infrared
+        # track handed over to a radar under a new id): a narrow usable threat with a non-negligible p
+        # on one of the region's zones, landing inside the region's time window, explains it.
+        narrow_pairs = ev.usable[ev.pair_threat] & ~wide[ev.pair_threat] & (ev.pair_p >= c.p_negligible)
+        if np.any(narrow_pairs):
+            nz_zone = ev.pair_zone[narrow_pairs]
+            nz_t = ev.impact_t_unix_s[ev.pair_threat[narrow_pairs]]
+            live = {tid for i, tid in enumerate(ev.track_ids) if ev.usable[i]}
+            for tid in [k for k in self.regions if k not in live]:
+                zones_i, t_lo, t_hi = self.regions[tid]
+                hit = (
+                    np.isin(nz_zone, zones_i)
+                    & (nz_t >= t_lo - c.region_match_s)
+                    & (nz_t <= t_hi + c.region_match_s)
+                )
+                if np.any(hit):
+                    del self.regions[tid]
+
+    def _region_view(self, t: float) -> tuple[FloatArray, dict[int, list[str]]]:
+        """Per zone: earliest impact of the pending regions containing it, and those threats."""
+        t_reg = np.full(len(self.zones), np.inf)
+        who: dict[int, list[str]] = {}
+        for tid, (zones_i, t_lo, t_hi) in sorted(self.regions.items()):
+            if not (t <= t_hi + self.config.impact_margin_s):
+                continue
+            for z in zones_i:
+                t_reg[z] = min(t_reg[z], t_lo)
+                who.setdefault(z, []).append(tid)
+        return t_reg, who
 
     def _forget(self, t: float) -> None:
         referenced = {tid for v in self.ep_threats.values() for tid in v}
         for tid in [k for k, m in self.threats.items() if not m.usable and k not in referenced]:
             if t - self.threats[tid].t_seen_unix_s > self.config.lost_memory_s:
                 del self.threats[tid]
+        for tid in [k for k, (_, _, t_hi) in self.regions.items() if t > t_hi + self.config.lost_memory_s]:
+            del self.regions[tid]
 
     # ------------------------------------------------------------------ step
     def step(
@@ -335,14 +388,23 @@ class AlertPolicy:
                 theta[z] = max(theta[z], c.p_reopen)
         by_p = p_zone >= theta
         by_time = (p_zone >= c.p_negligible) & (t >= deadline)
+        t_reg, reg_who = self._region_view(t)
+        reg_deadline = t_reg - shelter - c.dissemination_delay_s - c.decision_margin_s
+        by_region = np.isfinite(t_reg) & (t >= reg_deadline)
+        by_time = by_time | by_region
         by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
         want_tc = by_p | by_time | by_posture
         # What keeps a landed episode open although its own threats are done: a threat that would warn
         # the zone now, or one whose time-to-shelter deadline is less than release_guard_s away (an
         # all_clear followed by a new take_cover moments later helps nobody).
-        near = (p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s)
+        near = ((p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s)) | (
+            np.isfinite(t_reg) & (t >= reg_deadline - c.release_guard_s)
+        )
         keep = (p_zone >= theta_floor) | near | by_posture
-        want_pre = ~want_tc & (p_zone >= p_pre) & (t_early - t >= c.pre_alert_min_lead_s)
+        want_pre = ~want_tc & (
+            ((p_zone >= p_pre) & (t_early - t >= c.pre_alert_min_lead_s))
+            | (np.isfinite(t_reg) & (t_reg - t >= c.pre_alert_min_lead_s))
+        )
 
         # Consecutive low updates per zone (cancel / pre-alert off hysteresis).
         low_thr = np.where(self.level == LEVEL_TAKE_COVER, c.p_cancel, c.p_pre_alert_off)
@@ -383,7 +445,12 @@ class AlertPolicy:
         def rel_threats(z: int) -> tuple[list[str], list[float]]:
             ids, ps = zone_pairs(z)
             keep = [k for k, p in enumerate(ps) if p >= rel_thr[z]]
-            return [ids[k] for k in keep], [ps[k] for k in keep]
+            out_ids, out_ps = [ids[k] for k in keep], [ps[k] for k in keep]
+            for tid in reg_who.get(z, []):
+                if tid not in out_ids:
+                    out_ids.append(tid)
+                    out_ps.append(0.0)
+            return out_ids, out_ps
 
         # ---- openings: take_cover, then pre_alert
         for z in np.flatnonzero(want_tc & (self.level < LEVEL_TAKE_COVER)).tolist():
@@ -404,6 +471,14 @@ class AlertPolicy:
             if by_p[z]:
                 rule = "p_threshold"
                 reason = f"take cover: p_zone {p_zone[z]:.3f} >= threshold {theta[z]:.3f}; {common}"
+            elif by_region[z] and not (p_zone[z] >= c.p_negligible and t >= deadline[z]):
+                rule = "credible_region"
+                reason = (
+                    f"take cover: inside the credible impact region of a wide threat "
+                    f"({', '.join(reg_who.get(z, []))}), deadline reached (shelter {shelter[z]:.0f} s "
+                    f"+ delay {c.dissemination_delay_s:.0f} s + margin {c.decision_margin_s:.0f} s "
+                    f"before its earliest impact {_fmt_t(t_reg[z], t)}); {common}"
+                )
             elif by_time[z]:
                 rule = "time_to_shelter"
                 reason = (
@@ -414,7 +489,7 @@ class AlertPolicy:
             else:
                 rule = "posture_imminent"
                 reason = f"take cover: operator posture imminent for this zone; {common}"
-            emit(z, "take_cover", rule, reason, threats, t_mean[z])
+            emit(z, "take_cover", rule, reason, threats, min(t_mean[z], t_reg[z]))
         for z in np.flatnonzero(want_pre & (self.level == LEVEL_NONE)).tolist():
             ids, ps = rel_threats(z)
             self.episode[z] = self.next_episode

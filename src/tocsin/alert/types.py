@@ -24,6 +24,7 @@ POSTURES: Final = ("normal", "elevated", "imminent")
 RULES: Final = (
     "p_threshold",  # take_cover: p_zone >= the zone's cost-loss threshold
     "time_to_shelter",  # take_cover: waiting one more update would leave too little time to shelter
+    "credible_region",  # take_cover: inside a wide threat's credible impact region at the deadline
     "posture_imminent",  # take_cover: operator set the zone's group to imminent
     "pre_alert_threshold",  # pre_alert: p_zone >= the low pre-alert threshold, impact still far
     "cleared",  # cancel: every threat of the episode moved away with a confident prediction
@@ -181,6 +182,13 @@ class AlertConfig:
     theta_by_kind: Mapping[str, float] = field(default_factory=_default_theta_by_kind)
     theta_default: float = 0.10
     p_negligible: float = 0.01
+    # Credible-region rule (wide clouds): when a threat's impact spread (largest 1-sigma axis) exceeds
+    # region_min_sigma_m, per-zone sample probabilities are tiny for every small zone and cannot tell
+    # the target apart, so every zone inside the threat's credible region takes cover by its own
+    # deadline, and is pre-alerted while the impact is still far (infrared-only warning, domain.md
+    # 1.6 and 3.4). The region is remembered after the track is lost, until its latest impact time.
+    region_min_sigma_m: float = 5000.0
+    region_match_s: float = 60.0  # time slack when a narrow track explains a lost wide one (s)
     p_pre_alert_on: float = 0.02
     p_pre_alert_off: float = 0.005
     pre_alert_min_lead_s: float = 30.0

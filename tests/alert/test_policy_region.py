@@ -1,0 +1,55 @@
+"""Credible-region rule: a wide (infrared-only) threat warns every zone of its region by the deadline.
+
+With a 60 km cloud over 1 km zones, no zone's sample probability reaches even p_negligible, yet the
+missile is coming: the zones inside the 99 % region must be in shelter before the earliest plausible
+impact, also after the track has been lost (infrared sees only the hot boost).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from alert_helpers import T0, row_zones
+
+from tocsin.alert.policy import AlertPolicy
+from tocsin.alert.types import AlertConfig
+from tocsin.zones.synthetic import gaussian_predictions
+from tocsin.zones.threat import ThreatEvaluator
+
+IMPACT_T = T0 + 300.0
+
+
+def _wide_eval(ev: ThreatEvaluator, t: float, present: bool):  # type: ignore[no-untyped-def]
+    if not present:
+        ids: list[str] = []
+        pred = gaussian_predictions(t, ids, np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2, 2)), n_samples=200)
+        return ev.evaluate(pred)
+    cov = np.diag([60e3**2, 30e3**2])
+    pred = gaussian_predictions(
+        t, ["T1"], np.array([[4500.0, 0.0]]), np.array([IMPACT_T]), cov, n_samples=200, impact_t_sigma_s=5.0
+    )
+    return ev.evaluate(pred)
+
+
+def test_lost_wide_threat_warns_its_region_by_the_deadline() -> None:
+    zones = row_zones(7, shelter_s=90.0)
+    ev = ThreatEvaluator(zones)
+    policy = AlertPolicy(zones, AlertConfig())
+    decisions = []
+    for k in range(0, 300):
+        t = T0 + k
+        present = k < 60  # the infrared track is lost after 60 s (end of the hot boost)
+        e = _wide_eval(ev, t, present)
+        if present:
+            assert e.zone_probability().max() < 0.01  # sample probability cannot tell the target apart
+        decisions.extend(policy.step(t, e))
+    first_tc = {}
+    for d in decisions:
+        if d.level == "take_cover" and d.zone not in first_tc:
+            first_tc[d.zone] = d
+    assert set(first_tc) == set(zones.ids), "every zone in the region takes cover"
+    for d in first_tc.values():
+        assert d.rule == "credible_region"
+        # Effective start (t + 3 s delay) before the earliest plausible impact minus shelter time.
+        assert d.t_unix_s + 3.0 <= IMPACT_T - 2.0 * 5.0 - 90.0
+    pre = [d for d in decisions if d.level == "pre_alert"]
+    assert pre and min(d.t_unix_s for d in pre) <= T0 + 1.0, "pre-alert over the region from the start"
