@@ -24,7 +24,6 @@ Azimuth sectors run clockwise from ``az_min_deg`` to ``az_max_deg`` and may wrap
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from tocsin._types import BoolArray, FloatArray
 from tocsin.errors import BadInputError
 from tocsin.geo.frames import geodetic_to_ecef
 from tocsin.ingest._check import describe, is_finite_number
+from tocsin.jsonfile import load_document
 
 TWO_PI = 2.0 * math.pi
 
@@ -350,19 +350,10 @@ def parse_sensors(doc: Any, file: str = "sensors.json") -> SensorSet:
 def load_sensors(path: str | Path) -> SensorSet:
     """Read and validate a ``sensors.json`` file (contract section 1).
 
-    Raises ``BadInputError`` naming the file, ``sensors[i]`` and the field for any problem,
-    including unreadable or non-JSON files.
+    Raises ``BadInputError`` naming the file, the line and ``sensors[i]`` of the element, and the field
+    for any problem, including unreadable or non-JSON files.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInputError(str(p), None, None, f"cannot read: {e}") from e
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInputError(str(p), e.lineno, None, f"not JSON: {e.msg}") from e
-    return parse_sensors(doc, str(p))
+    return load_document(path, parse_sensors)[0]
 
 
 def _finite_or_omit(out: dict[str, Any], name: str, value: float | None) -> None:

@@ -9,7 +9,6 @@ Errors name the place as ``features[i]`` and the field (``id``, ``shelter_s``, `
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 
 from tocsin._types import FloatArray
 from tocsin.errors import BadInputError
+from tocsin.jsonfile import load_document
 from tocsin.zones.geometry import lonlat_to_local_m
 
 # GeoJSON output precision: 7 decimals is ~1 cm (RFC 7946 §11.2 recommends no more than 6-7).
@@ -256,18 +256,9 @@ def parse_zones(doc: Any, file: str = "zones.geojson") -> ZoneSet:
 def load_zones(path: str | Path) -> ZoneSet:
     """Read and validate a ``zones.geojson`` file (contract section 3) into a ``ZoneSet``.
 
-    Raises ``BadInputError`` naming the file, ``features[i]`` and the field.
+    Raises ``BadInputError`` naming the file, the line and ``features[i]`` of the feature, and the field.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInputError(str(p), None, None, f"cannot read: {e}") from e
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInputError(str(p), e.lineno, None, f"not JSON: {e.msg}") from e
-    return parse_zones(doc, str(p))
+    return load_document(path, parse_zones)[0]
 
 
 def zone_set_to_geojson(zones: ZoneSet) -> dict[str, Any]:
