@@ -143,7 +143,7 @@ class AlertPolicy:
     threats: dict[str, ThreatMemory] = field(init=False, default_factory=dict)
     # Wide threats' credible regions: threat id -> (zone indices, earliest, latest impact time), as of
     # the threat's last usable evaluation (kept while it is lost, until its latest impact time).
-    regions: dict[str, tuple[list[int], float, float]] = field(init=False, default_factory=dict)
+    regions: dict[str, tuple[list[int], list[float], float]] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
     last_t_unix_s: float = field(init=False, default=-math.inf)
 
@@ -179,7 +179,7 @@ class AlertPolicy:
             "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
-            "regions": {k: [list(z), a, b] for k, (z, a, b) in sorted(self.regions.items())},
+            "regions": {k: [list(z), list(a), b] for k, (z, a, b) in sorted(self.regions.items())},
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
         }
@@ -219,7 +219,8 @@ class AlertPolicy:
             for k, v in state["threats"].items()
         }
         p.regions = {
-            k: ([int(z) for z in v[0]], float(v[1]), float(v[2])) for k, v in state.get("regions", {}).items()
+            k: ([int(z) for z in v[0]], [float(a) for a in v[1]], float(v[2]))
+            for k, v in state.get("regions", {}).items()
         }
         p.next_episode = int(state["next_episode"])
         last = state["last_t_unix_s"]
@@ -271,15 +272,24 @@ class AlertPolicy:
             if tid not in seen:
                 m.usable = False
         # Credible regions of wide, usable threats (replaced by each new usable evaluation).
-        wide = ev.usable & (np.nan_to_num(ev.sigma_max_m, nan=np.inf) >= c.region_min_sigma_m)
+        sig = np.nan_to_num(ev.sigma_max_m, nan=np.inf)
+        wide = ev.usable & (sig >= c.region_min_sigma_m)
+        informative = sig <= c.region_max_sigma_m
         for i, tid in enumerate(ev.track_ids):
             if ev.usable[i] and not wide[i]:
                 self.regions.pop(tid, None)  # the threat is now narrow: the probability rules apply
         if ev.region_threat.size:
-            sel = wide[ev.region_threat]
+            # Pairs of informative wide threats whose earliest impact near the zone is still ahead (an
+            # unconverged track can predict an impact already in the past).
+            sel = (
+                wide[ev.region_threat]
+                & informative[ev.region_threat]
+                & (ev.region_t_early_unix_s >= t - c.impact_margin_s)
+            )
             for i in np.unique(ev.region_threat[sel]).tolist():
-                zones_i = ev.region_zone[sel][ev.region_threat[sel] == i].tolist()
-                t_lo = float(ev.impact_t_early_unix_s[i])
+                mine = ev.region_threat[sel] == i
+                zones_i = ev.region_zone[sel][mine].tolist()
+                t_lo = ev.region_t_early_unix_s[sel][mine].tolist()
                 t_hi = float(ev.impact_t_late_unix_s[i])
                 self.regions[ev.track_ids[i]] = (zones_i, t_lo, t_hi)
         for i, tid in enumerate(ev.track_ids):
@@ -295,9 +305,10 @@ class AlertPolicy:
             live = {tid for i, tid in enumerate(ev.track_ids) if ev.usable[i]}
             for tid in [k for k in self.regions if k not in live]:
                 zones_i, t_lo, t_hi = self.regions[tid]
+                lo = min(t_lo) if t_lo else t_hi
                 hit = (
                     np.isin(nz_zone, zones_i)
-                    & (nz_t >= t_lo - c.region_match_s)
+                    & (nz_t >= lo - c.region_match_s)
                     & (nz_t <= t_hi + c.region_match_s)
                 )
                 if np.any(hit):
@@ -310,8 +321,8 @@ class AlertPolicy:
         for tid, (zones_i, t_lo, t_hi) in sorted(self.regions.items()):
             if not (t <= t_hi + self.config.impact_margin_s):
                 continue
-            for z in zones_i:
-                t_reg[z] = min(t_reg[z], t_lo)
+            for z, tz in zip(zones_i, t_lo, strict=True):
+                t_reg[z] = min(t_reg[z], tz)
                 who.setdefault(z, []).append(tid)
         return t_reg, who
 
@@ -500,11 +511,19 @@ class AlertPolicy:
             self.low_since_t_unix_s[z] = np.nan
             threats = join_threats(z, ids)
             plist = ", ".join(f"{i} p={p:.3f}" for i, p in zip(ids, ps, strict=True))
-            reason = (
-                f"pre-alert: p_zone {p_zone[z]:.3f} >= {p_pre[z]:.3f}, earliest impact "
-                f"{_fmt_t(t_early[z], t)}; threats: {plist}"
-            )
-            emit(z, "pre_alert", "pre_alert_threshold", reason, threats, t_mean[z])
+            if p_zone[z] >= p_pre[z]:
+                rule = "pre_alert_threshold"
+                reason = (
+                    f"pre-alert: p_zone {p_zone[z]:.3f} >= {p_pre[z]:.3f}, earliest impact "
+                    f"{_fmt_t(t_early[z], t)}; threats: {plist}"
+                )
+            else:
+                rule = "pre_alert_region"
+                reason = (
+                    f"pre-alert: inside the credible impact region of a wide threat "
+                    f"({', '.join(reg_who.get(z, []))}), earliest impact {_fmt_t(t_reg[z], t)}"
+                )
+            emit(z, "pre_alert", rule, reason, threats, min(t_mean[z], t_reg[z]))
 
         # ---- open episodes: grow threat lists, then cancel / all_clear
         opened_now = {d.zone_index for d in out}

@@ -27,6 +27,7 @@ RULES: Final = (
     "credible_region",  # take_cover: inside a wide threat's credible impact region at the deadline
     "posture_imminent",  # take_cover: operator set the zone's group to imminent
     "pre_alert_threshold",  # pre_alert: p_zone >= the low pre-alert threshold, impact still far
+    "pre_alert_region",  # pre_alert: inside a wide threat's credible impact region, impact still far
     "cleared",  # cancel: every threat of the episode moved away with a confident prediction
     "landed",  # all_clear: every threat of the episode landed (or was lost) and the hold passed
     "posture_stand_down",  # all_clear: an operator-ordered shelter without threats is lifted
@@ -188,6 +189,9 @@ class AlertConfig:
     # deadline, and is pre-alerted while the impact is still far (infrared-only warning, domain.md
     # 1.6 and 3.4). The region is remembered after the track is lost, until its latest impact time.
     region_min_sigma_m: float = 5000.0
+    # A spread beyond this (a track's first, unconverged predictions) says nothing about where the
+    # threat lands: such predictions open no region.
+    region_max_sigma_m: float = 1.0e6
     region_match_s: float = 60.0  # time slack when a narrow track explains a lost wide one (s)
     p_pre_alert_on: float = 0.02
     p_pre_alert_off: float = 0.005

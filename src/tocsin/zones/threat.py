@@ -118,6 +118,9 @@ class ThreatEval:
     # Zones inside each usable threat's credible region (see ThreatEvalConfig.region_prob), (R,).
     region_threat: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     region_zone: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Earliest plausible impact time of the threat near the zone: early quantile of the times of the
+    # samples nearest the zone (a boost cloud is a banana: near and far ends land minutes apart).
+    region_t_early_unix_s: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -445,6 +448,7 @@ class ThreatEvaluator:
             pair_p = pair_t_mean = pair_t_early = np.zeros(0)
 
         region_threat, region_zone = self._credible_region_pairs(pred, usable & mean_ok & cov_ok, cov, radius)
+        region_t_early = self._region_times(region_threat, region_zone, x, y, t_sorted, fin, t_early_all)
         ev = np.linalg.eigvalsh(np.where(cov_ok[:, None, None], cov, 0.0)) if n else np.zeros((0, 2))
         sigma_max = np.where(cov_ok, np.sqrt(np.maximum(ev[:, -1], 0.0)), np.nan) if n else np.zeros(0)
         return ThreatEval(
@@ -469,7 +473,34 @@ class ThreatEvaluator:
             pair_t_early_unix_s=np.asarray(pair_t_early, dtype=np.float64),
             region_threat=region_threat,
             region_zone=region_zone,
+            region_t_early_unix_s=region_t_early,
         )
+
+    def _region_times(
+        self,
+        r_threat: IntArray,
+        r_zone: IntArray,
+        x: FloatArray,
+        y: FloatArray,
+        t: FloatArray,
+        fin: BoolArray,
+        t_early_all: FloatArray,
+    ) -> FloatArray:
+        """Per region pair: early quantile of the times of the threat's samples nearest the zone (s)."""
+        if r_threat.size == 0 or x.shape[1] == 0:
+            return np.asarray(t_early_all[r_threat], dtype=np.float64)
+        c = np.asarray(shapely.centroid(self.zones.geoms_m))
+        cx = shapely.get_x(c)[r_zone]
+        cy = shapely.get_y(c)[r_zone]
+        d = np.hypot(x[r_threat] - cx[:, None], y[r_threat] - cy[:, None])
+        d = np.where(fin[r_threat], d, np.inf)
+        k = max(5, x.shape[1] // 10)
+        k = min(k, x.shape[1])
+        near = np.argpartition(d, k - 1, axis=1)[:, :k]
+        tn = np.take_along_axis(np.where(fin[r_threat], t[r_threat], np.nan), near, axis=1)
+        with np.errstate(invalid="ignore"):
+            q = np.nanquantile(np.where(np.isfinite(tn), tn, np.nan), self.config.early_quantile, axis=1)
+        return np.asarray(np.where(np.isfinite(q), q, t_early_all[r_threat]), dtype=np.float64)
 
     def _credible_region_pairs(
         self, pred: ImpactPredictions, ok: BoolArray, cov: FloatArray, radius_m: FloatArray
