@@ -31,7 +31,7 @@ from tocsin.geo.frames import altitude_fast_m, ecef_to_enu, ecef_to_geodetic, en
 from tocsin.geo.wgs84 import GM_M3_S2, MEAN_RADIUS_M
 from tocsin.physics.catalogue import MissileClass
 from tocsin.predict.classify import ClassEstimate, class_list, classify, energy_range_m
-from tocsin.predict.ground import Terrain, propagate_batch_to_ground
+from tocsin.predict.ground import GroundHit, Terrain, propagate_batch_to_ground
 from tocsin.predict.iip import IIP_NOT_ELLIPTIC, IIP_OK, kepler_iip
 from tocsin.predict.launch import LaunchEstimates, LaunchEstimator
 from tocsin.predict.types import (
@@ -253,6 +253,27 @@ def predict_impacts(
     smp_lon = np.full((n, s_n), np.nan)
     smp_t = np.full((n, s_n), np.nan)
 
+    def fill(idx: IntArray, hit: GroundHit, code: int) -> None:
+        # Summarise the propagated cloud of tracks ``idx`` (S samples each) into the output arrays.
+        _fill_from_cloud(
+            idx,
+            hit.pos_ecef_m.reshape(-1, s_n, 3),
+            t0[idx, None] + hit.t_s.reshape(-1, s_n),
+            h_g,
+            status,
+            reason,
+            code,
+            out_lat,
+            out_lon,
+            out_t,
+            out_ts,
+            out_cov,
+            smp_lat,
+            smp_lon,
+            smp_t,
+            cfg.max_time_s,
+        )
+
     valid = _valid_posterior(x, P)
     for i in np.nonzero(~valid)[0]:
         status[i] = STATUS_INVALID
@@ -355,24 +376,7 @@ def predict_impacts(
             ground_alt_m=np.repeat(h_g[b_idx], s_n),
             max_time_s=cfg.max_time_s,
         )
-        _fill_from_cloud(
-            b_idx,
-            hit.pos_ecef_m.reshape(-1, s_n, 3),
-            t0[b_idx, None] + hit.t_s.reshape(-1, s_n),
-            h_g,
-            status,
-            reason,
-            STATUS_OK,
-            out_lat,
-            out_lon,
-            out_t,
-            out_ts,
-            out_cov,
-            smp_lat,
-            smp_lon,
-            smp_t,
-            cfg.max_time_s,
-        )
+        fill(b_idx, hit, STATUS_OK)
 
     # --- boosting tracks: unknown burnout ---------------------------------------------------------
     k_idx = np.nonzero(boosting)[0]
@@ -397,24 +401,7 @@ def predict_impacts(
             thrust_mps2=th,
             burn_s=bu,
         )
-        _fill_from_cloud(
-            k_idx,
-            hit.pos_ecef_m.reshape(-1, s_n, 3),
-            t0[k_idx, None] + hit.t_s.reshape(-1, s_n),
-            h_g,
-            status,
-            reason,
-            STATUS_BOOSTING,
-            out_lat,
-            out_lon,
-            out_t,
-            out_ts,
-            out_cov,
-            smp_lat,
-            smp_lon,
-            smp_t,
-            cfg.max_time_s,
-        )
+        fill(k_idx, hit, STATUS_BOOSTING)
 
     nan = np.full(n, np.nan)
     return ImpactPredictions(
