@@ -123,3 +123,26 @@ def test_help_lists_the_contract_commands() -> None:
     assert res.exit_code == 0
     for cmd in ("simulate", "track", "run", "replay", "evaluate"):
         assert cmd in res.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("class: rocket-107, count: 3", "class: rocket-999, count: 3", 32, "class"),
+        ("sigma_range_m: 10.0", "sigma_range_m: -10.0", 42, "sigma_range_m"),
+        ("sigma_range_m: 25.0", "sigma_range_m: .nan", 46, "sigma_range_m"),
+    ],
+)
+def test_bad_scenario_file_exits_2_with_line_and_field(
+    tmp_path: Path, old: str, new: str, line: int, field: str
+) -> None:
+    from importlib.resources import files
+
+    text = (files("tocsin.sim") / "scenarios" / "rocket-barrage.yaml").read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    res = RUNNER.invoke(app, ["simulate", str(bad), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert f"bad.yaml:{line}" in res.output and field in res.output
+    assert not (tmp_path / "out" / "measurements.jsonl").exists()
