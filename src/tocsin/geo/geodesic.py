@@ -15,6 +15,27 @@ def _geod() -> Geod:
     return Geod(ellps="WGS84")
 
 
+def _inverse(
+    lat1_deg: FloatArray | float,
+    lon1_deg: FloatArray | float,
+    lat2_deg: FloatArray | float,
+    lon2_deg: FloatArray | float,
+) -> tuple[FloatArray, FloatArray]:
+    """Forward azimuth (deg) at point 1 and distance (m), both broadcast to the inputs' common shape."""
+    la1, lo1, la2, lo2 = np.broadcast_arrays(
+        np.asarray(lat1_deg, float),
+        np.asarray(lon1_deg, float),
+        np.asarray(lat2_deg, float),
+        np.asarray(lon2_deg, float),
+    )
+    az, _, dist = _geod().inv(lo1.ravel(), la1.ravel(), lo2.ravel(), la2.ravel())
+    shape = la1.shape
+    return (
+        np.asarray(az, dtype=np.float64).reshape(shape),
+        np.asarray(dist, dtype=np.float64).reshape(shape),
+    )
+
+
 def geodesic_distance_m(
     lat1_deg: FloatArray | float,
     lon1_deg: FloatArray | float,
@@ -22,14 +43,7 @@ def geodesic_distance_m(
     lon2_deg: FloatArray | float,
 ) -> FloatArray:
     """Ellipsoidal surface distance (m) between points given in degrees; broadcasts."""
-    la1, lo1, la2, lo2 = np.broadcast_arrays(
-        np.asarray(lat1_deg, float),
-        np.asarray(lon1_deg, float),
-        np.asarray(lat2_deg, float),
-        np.asarray(lon2_deg, float),
-    )
-    _, _, dist = _geod().inv(lo1.ravel(), la1.ravel(), lo2.ravel(), la2.ravel())
-    return np.asarray(dist, dtype=np.float64).reshape(la1.shape)
+    return _inverse(lat1_deg, lon1_deg, lat2_deg, lon2_deg)[1]
 
 
 def geodesic_azimuth_deg(
@@ -39,14 +53,7 @@ def geodesic_azimuth_deg(
     lon2_deg: FloatArray | float,
 ) -> FloatArray:
     """Forward azimuth (deg clockwise from north) at point 1 of the geodesic to point 2."""
-    la1, lo1, la2, lo2 = np.broadcast_arrays(
-        np.asarray(lat1_deg, float),
-        np.asarray(lon1_deg, float),
-        np.asarray(lat2_deg, float),
-        np.asarray(lon2_deg, float),
-    )
-    az, _, _ = _geod().inv(lo1.ravel(), la1.ravel(), lo2.ravel(), la2.ravel())
-    return np.asarray(az, dtype=np.float64).reshape(la1.shape)
+    return _inverse(lat1_deg, lon1_deg, lat2_deg, lon2_deg)[0]
 
 
 def geodesic_forward_deg(
