@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tocsin.alert.types import AlertConfig
+from tocsin.ingest.records import IngestLimits
 from tocsin.predict.impact import PredictConfig
 from tocsin.track.tracker import TrackerConfig
 from tocsin.zones.threat import ThreatEvalConfig
@@ -26,6 +27,7 @@ class EngineConfig:
     (no added latency on an in-order feed; late scans become out-of-sequence updates).
     ``cycle_s``: prediction and alert decisions run at most this often (and after every scan when 0).
     ``predict_period_fraction``/``predict_max_period_s``: how often each track's impact is re-predicted.
+    ``ingest``: plausibility limits on record times (implausible times, clock jumps).
     """
 
     lag_s: float = 5.0
@@ -37,6 +39,7 @@ class EngineConfig:
     predict_period_fraction: float = 0.05
     predict_max_period_s: float = 5.0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    ingest: IngestLimits = field(default_factory=IngestLimits)
     predict: PredictConfig = field(default_factory=PredictConfig)
     threat: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)

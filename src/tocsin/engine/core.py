@@ -80,7 +80,9 @@ class Engine:
         self.config = config or EngineConfig()
         self.sensors = sensors
         self.zones = zones
-        self.assembler = ScanAssembler(sensors, self.config.lag_s, source, eager=self.config.eager_release)
+        self.assembler = ScanAssembler(
+            sensors, self.config.lag_s, source, eager=self.config.eager_release, limits=self.config.ingest
+        )
         self.tracker = Tracker(track_models(sensors), self.config.tracker)
         self.launch = LaunchEstimator()
         self.threats = ThreatEvaluator(zones, self.config.threat)
@@ -100,6 +102,7 @@ class Engine:
         """Take one measurement line (1-based line number); returns what it caused."""
         scans, rejected = self.assembler.push_line(text, line)
         out = EngineOutput()
+        out.rejected.extend(self.assembler.take_rejected())
         if rejected is not None:
             out.rejected.append(rejected)
             return out
@@ -121,7 +124,9 @@ class Engine:
         or ``DRAIN_LIMIT_S`` has passed: a feed that stops must not leave people in shelter forever,
         and a warning is never ended early because the data stopped (lost tracks keep their holds).
         """
-        out = self._process(self.assembler.flush())
+        scans = self.assembler.flush()
+        out = EngineOutput(rejected=self.assembler.take_rejected())
+        out.extend(self._process(scans))
         if self._dirty or self._postures:
             out.extend(self._cycle())
         if not math.isfinite(self.now_unix_s):
@@ -131,9 +136,16 @@ class Engine:
             predict_impacts(TrackSnapshot.empty(t_end), config=self.config.predict)
         )
         step_s = max(self.config.cycle_s, 1.0)
+        # Count steps instead of adding to t: at large |t| an addition may not change t (at 1e308
+        # ``t += 1`` is a no-op), and a drain must end for every float time.
         t = t_end
-        while bool(np.any(self.policy.level != LEVEL_NONE)) and t < t_end + DRAIN_LIMIT_S:
-            t += step_s
+        for k in range(1, math.ceil(DRAIN_LIMIT_S / step_s) + 1):
+            if not bool(np.any(self.policy.level != LEVEL_NONE)):
+                break
+            t_next = t_end + k * step_s
+            if not t_next > t:
+                break
+            t = t_next
             due = [p for p in self._postures if p.t_unix_s <= t]
             self._postures = [p for p in self._postures if p.t_unix_s > t]
             out.decisions.extend(self.policy.step(t, no_threats, due))

@@ -12,8 +12,17 @@ def is_number(value: Any) -> bool:
 
 
 def is_finite_number(value: Any) -> bool:
-    """True for a finite JSON number (int or float, not bool, not NaN or infinite)."""
-    return is_number(value) and math.isfinite(value)
+    """True for a finite JSON number (int or float, not bool, not NaN or infinite).
+
+    An integer too large for a float (JSON allows ``1`` followed by 400 zeros) is not finite here:
+    ``math.isfinite`` would raise ``OverflowError`` on it.
+    """
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def describe(value: Any) -> str:

@@ -14,6 +14,13 @@ Rejected here (the per-line checks are in ``tocsin.ingest.records``):
 - a record whose time differs from the time of its (pending) scan;
 - an exact repeat of a pending record (an at-least-once feed re-delivering).
 
+A record more than ``IngestLimits.max_future_s`` ahead of the newest accepted record is **held**, not
+used: one wrong clock must not move the feed's clock (every later record would then be "late"). Held
+records are used, in arrival order, once ``resync_scans`` distinct scans agreeing with each other
+confirm the jump (a feed silent for a while) with no record in the normal window between them; they
+are rejected when a record in the normal window arrives (the feed's clock did not jump) or the input
+ends. A held record's rejection is reported when it is decided (``take_rejected``).
+
 Memory is bounded by the records inside the window plus one entry per sensor: pending scans are the
 only record memory, and repeats of released records are caught by the released-scan check instead.
 """
@@ -31,10 +38,21 @@ from typing import Any
 import numpy as np
 
 from tocsin._types import FloatArray, IntArray
-from tocsin.ingest.records import IrRecord, MeasurementRecord, RadarRecord, Rejected, parse_record
+from tocsin.ingest.records import (
+    DEFAULT_LIMITS,
+    IngestLimits,
+    IrRecord,
+    MeasurementRecord,
+    RadarRecord,
+    Rejected,
+    parse_record,
+)
 from tocsin.ingest.sensors import SensorSet
 
 DEFAULT_LAG_S = 5.0
+
+# At most this many records are held as a possible clock jump (a scan is at most a few hundred).
+MAX_HELD_RECORDS = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +145,13 @@ class ScanAssembler:
     """
 
     def __init__(
-        self, sensors: SensorSet, lag_s: float = DEFAULT_LAG_S, file: str = "-", *, eager: bool = False
+        self,
+        sensors: SensorSet,
+        lag_s: float = DEFAULT_LAG_S,
+        file: str = "-",
+        *,
+        eager: bool = False,
+        limits: IngestLimits = DEFAULT_LIMITS,
     ) -> None:
         if not (math.isfinite(lag_s) and lag_s >= 0.0):
             raise ValueError(f"lag_s must be finite and >= 0, got {lag_s!r}")
@@ -144,6 +168,9 @@ class ScanAssembler:
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._heap: list[tuple[float, str, int]] = []
         self._released: dict[str, tuple[float, int]] = {}
+        self.limits = limits
+        self._held: list[MeasurementRecord] = []  # possible clock jump, in arrival order
+        self._held_rejected: list[Rejected] = []
 
     @property
     def newest_unix_s(self) -> float:
@@ -167,7 +194,7 @@ class ScanAssembler:
 
     def push_line(self, text: str, line: int) -> tuple[list[Scan], Rejected | None]:
         """Parse one JSONL line and push it; returns the scans released and the rejection, if any."""
-        parsed = parse_record(text, line, self.sensors, self.file)
+        parsed = parse_record(text, line, self.sensors, self.file, self.limits)
         if isinstance(parsed, Rejected):
             return [], parsed
         return self.push(parsed)
@@ -176,7 +203,67 @@ class ScanAssembler:
         """Take one record; returns the scans this releases (in order) and its rejection, if any.
 
         A rejected record changes nothing: it neither moves the watermark nor touches pending scans.
+        A record held as a possible clock jump returns ``([], None)``; its fate comes later (see the
+        module docstring), and rejections decided then are collected by ``take_rejected``.
         """
+        t = record.t_unix_s
+        # Before the first record there is no clock to jump from (newest is -inf).
+        if math.isfinite(self._newest_s) and t > self._newest_s + self.limits.max_future_s:
+            return self._hold(record)
+        if self._held:
+            self._drop_held("the feed's clock did not jump: a record in the normal window followed")
+        return self._accept(record)
+
+    def take_rejected(self) -> list[Rejected]:
+        """Rejections decided since the last call for records held earlier (in their arrival order)."""
+        out, self._held_rejected = self._held_rejected, []
+        return out
+
+    @property
+    def held_records(self) -> int:
+        """Number of records held back as a possible clock jump."""
+        return len(self._held)
+
+    def _hold(self, record: MeasurementRecord) -> tuple[list[Scan], Rejected | None]:
+        lim = self.limits
+        if self._held and abs(record.t_unix_s - self._held[0].t_unix_s) > lim.max_future_s:
+            # Two candidate jumps that disagree: the older one is not confirmed by this record.
+            self._drop_held(f"not confirmed: a record {record.t_unix_s!r} disagreeing with it followed")
+        if len(self._held) >= MAX_HELD_RECORDS:
+            return [], Rejected(
+                self.file, record.line, "t_unix_s", f"more than {MAX_HELD_RECORDS} records held: dropped"
+            )
+        self._held.append(record)
+        scans = {(r.sensor, r.scan) for r in self._held}
+        if len(scans) < lim.resync_scans:
+            return [], None
+        # Confirmed: the feed was silent and its clock moved on. Use the held records in order.
+        held, self._held = self._held, []
+        released: list[Scan] = []
+        rejected: Rejected | None = None
+        for r in held:
+            out, rej = self._accept(r)
+            released.extend(out)
+            if rej is not None and r is record:
+                rejected = rej
+            elif rej is not None:
+                self._held_rejected.append(rej)
+        return released, rejected
+
+    def _drop_held(self, why: str) -> None:
+        for r in self._held:
+            ahead = r.t_unix_s - self._newest_s
+            self._held_rejected.append(
+                Rejected(
+                    self.file,
+                    r.line,
+                    "t_unix_s",
+                    f"{ahead:.3f} s ahead of the newest record (limit {self.limits.max_future_s:g} s), {why}",
+                )
+            )
+        self._held = []
+
+    def _accept(self, record: MeasurementRecord) -> tuple[list[Scan], Rejected | None]:
         t = record.t_unix_s
         last = self._released.get(record.sensor)
         if last is not None and (record.scan <= last[1] or t < last[0]):
@@ -217,7 +304,9 @@ class ScanAssembler:
         return self._release(max(self.watermark_s, t) if self.eager else self.watermark_s), None
 
     def flush(self) -> list[Scan]:
-        """Release every pending scan (end of input), in order."""
+        """Release every pending scan (end of input), in order; held records are rejected."""
+        if self._held:
+            self._drop_held("not confirmed before the end of input")
         return self._release(math.inf)
 
     def _release(self, before_s: float) -> list[Scan]:
@@ -239,13 +328,14 @@ def iter_measurements(
     file: str = "-",
     *,
     eager: bool = False,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> Iterator[Scan | Rejected]:
     """Scans and rejections from JSONL lines as they arrive (line 1 first); flushes at the end.
 
     ``lines`` may be a file object or ``sys.stdin``: nothing is read ahead, memory stays bounded by
     the lag window. Blank lines and lines that are not UTF-8 are rejected like other bad records.
     """
-    assembler = ScanAssembler(sensors, lag_s, file, eager=eager)
+    assembler = ScanAssembler(sensors, lag_s, file, eager=eager, limits=limits)
     for number, raw in enumerate(lines, 1):
         if isinstance(raw, bytes):
             try:
@@ -259,10 +349,13 @@ def iter_measurements(
             yield Rejected(file, number, None, "empty line")
             continue
         scans, rejected = assembler.push_line(text, number)
+        yield from assembler.take_rejected()
         if rejected is not None:
             yield rejected
         yield from scans
-    yield from assembler.flush()
+    scans = assembler.flush()
+    yield from assembler.take_rejected()
+    yield from scans
 
 
 def read_measurements_file(
