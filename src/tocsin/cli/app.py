@@ -107,6 +107,14 @@ def run(
     cap_status: Annotated[
         str, typer.Option("--cap-status", help="CAP status: Exercise, Actual, Test, ...")
     ] = "Exercise",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the run logged in the event log (after a crash or kill): rebuild its state from "
+            "the log, then read the new input; records the feed re-sends are dropped as repeats.",
+        ),
+    ] = False,
 ) -> None:
     """The whole warning chain: tracks, predictions, alerts, CAP messages and the event log."""
     from tocsin.cli.run_cmd import run_chain
@@ -121,6 +129,7 @@ def run(
         config_path=config,
         cap_status=cap_status,
         progress=show_progress() and measurements != "-",
+        resume=resume,
     )
     print(
         f"tocsin run: {counts['lines']} lines, {counts['rejected']} skipped, "

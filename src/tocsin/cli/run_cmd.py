@@ -14,14 +14,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from tocsin.alert.types import PostureChange
 from tocsin.cli.files import load_sensors_doc, load_zones_doc
 from tocsin.disseminate.cap import CapComposer, CapConfig, write_cap, zones_from_geojson
-from tocsin.engine.config import EngineConfig, config_from_json
+from tocsin.engine.config import EngineConfig, config_from_json, config_to_json
 from tocsin.engine.core import Engine, EngineOutput, scan_to_input
 from tocsin.engine.sensors import track_models
 from tocsin.errors import BadInputError
-from tocsin.ingest.records import Rejected
+from tocsin.ingest.records import MAX_LINE_CHARS, Rejected
 from tocsin.ingest.stream import ScanAssembler
-from tocsin.store.eventlog import EventLog
-from tocsin.store.replay import RunRecorder, json_safe
+from tocsin.store.eventlog import EventLog, EventLogError
+from tocsin.store.replay import RUN_KINDS, RebuiltRun, RunRecorder, json_safe, rebuild_from_log
 from tocsin.track.tracker import Tracker
 
 
@@ -35,14 +35,29 @@ def report_rejected(r: Rejected) -> None:
     print(f"tocsin: skipped {r.message()}", file=sys.stderr)
 
 
+# Bytes read per line at most: a longer line is cut here (its rest skipped), and the part kept is
+# still longer than MAX_LINE_CHARS characters, so ingest rejects it, in the run and in its replay.
+MAX_LINE_BYTES = 4 * MAX_LINE_CHARS + 4
+
+
+def _read_lines(stream: IO[bytes]) -> Iterator[str]:
+    """Lines of a byte stream as they arrive, bad UTF-8 kept as lone surrogates (ingest rejects it)."""
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES)
+        if not raw:
+            return
+        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+        yield raw.decode("utf-8", errors="surrogateescape")
+
+
 def _lines(source: Path | None) -> Iterator[tuple[int, str]]:
-    stream: IO[str]
     if source is None:
-        stream = sys.stdin
-        yield from enumerate(iter(stream.readline, ""), 1)
+        yield from enumerate(_read_lines(sys.stdin.buffer), 1)
         return
-    with source.open(encoding="utf-8", errors="replace") as stream:
-        yield from enumerate(stream, 1)
+    with source.open("rb") as stream:
+        yield from enumerate(_read_lines(stream), 1)
 
 
 def load_postures(path: Path) -> list[PostureChange]:
@@ -85,6 +100,41 @@ class _Progress:
         self.bar.advance(self.task, nbytes)
 
 
+def _keep_prefix(path: Path, lines: list[str]) -> int:
+    """Make ``path`` hold exactly ``lines`` (each + newline), keeping the lines already there.
+
+    Returns how many of ``lines`` were there already. Lines that match are not rewritten; a torn
+    last line (the process was killed while writing it) and anything after a mismatch are replaced.
+    """
+    have = path.read_bytes().split(b"\n") if path.exists() else []
+    keep = 0
+    offset = 0
+    for old, new in zip(have[:-1], lines, strict=False):  # have[-1] has no newline: torn or empty
+        if old != new.encode("utf-8"):
+            break
+        keep += 1
+        offset += len(old) + 1
+    with path.open("r+b" if path.exists() else "wb") as f:
+        f.seek(offset)
+        f.truncate()
+        f.write("".join(x + "\n" for x in lines[keep:]).encode("utf-8"))
+    return keep
+
+
+def _check_resumable(
+    rebuilt: RebuiltRun, config: EngineConfig, sensors_doc: Any, zones_doc: Any, postures: list[PostureChange]
+) -> None:
+    """Refuse to resume a run whose settings or inputs differ from those given now (exit 2)."""
+    logged = rebuilt.config
+    for key, now in (("engine", config_to_json(config)), ("sensors", sensors_doc), ("zones", zones_doc)):
+        if json_safe(now) != logged.get(key):
+            raise BadInputError("--resume", None, key, f"differs from the logged run's {key}: cannot resume")
+    if postures and [json_safe(p.to_record()) for p in postures] != rebuilt.postures:
+        raise BadInputError("--posture", None, None, "differs from the logged run's posture changes")
+    if rebuilt.ended:
+        raise BadInputError("--resume", None, None, "the logged run ended already: nothing to resume")
+
+
 def run_chain(
     sensors_path: Path,
     measurements: str,
@@ -96,8 +146,15 @@ def run_chain(
     config_path: Path | None = None,
     cap_status: str = "Exercise",
     progress: bool = False,
+    resume: bool = False,
 ) -> dict[str, int]:
-    """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``."""
+    """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
+
+    ``resume``: continue the run logged in the event log (killed mid-stream): rebuild the engine
+    from the logged inputs, bring the output files up to the logged state without rewriting what is
+    there, log and emit the decisions it had reached but not logged (at least once), then read the
+    new input. Records a feed re-sends are dropped as repeats or late by ingest.
+    """
     sensors, sensors_doc = load_sensors_doc(sensors_path)
     zones, zones_doc = load_zones_doc(zones_path)
     postures = load_postures(postures_path) if postures_path is not None else []
@@ -111,19 +168,49 @@ def run_chain(
     engine = Engine(sensors, zones, config, source=name)
     composer = CapComposer(zones_from_geojson(zones_doc), CapConfig(status=cap_status))
     counts = {"lines": 0, "rejected": 0, "track_rows": 0, "predictions": 0, "alerts": 0, "cap": 0}
-    log = EventLog(log_target or str(out / "events.sqlite"))
+    target = log_target or str(out / "events.sqlite")
+    if resume and "://" not in target and not Path(target).is_file():
+        raise BadInputError(target, None, None, "no event log to resume")
+    log = EventLog(target, extra_kinds=RUN_KINDS)
     recorder = RunRecorder(log)
-    recorder.start(config, sensors_doc, zones_doc, name)
-    for change in postures:
-        recorder.posture(change)
-        engine.push_posture(change)
+    resumed: RebuiltRun | None = None
+    if resume:
+        try:
+            resumed = rebuild_from_log(log.iter_events())
+        except EventLogError as e:
+            log.close()
+            raise BadInputError(target, None, None, str(e)) from e
+        try:
+            _check_resumable(resumed, config, sensors_doc, zones_doc, postures)
+        except BadInputError:
+            log.close()
+            raise
+        engine = resumed.engine
+        engine.assembler.file = name
+        recorder.resume(name)
+    else:
+        recorder.start(config, sensors_doc, zones_doc, name)
+        for change in postures:
+            recorder.posture(change)
+            engine.push_posture(change)
     bar = _Progress(source, progress and not stream)
+    if resumed is not None:
+        # The files as an uninterrupted run would have them at this point, keeping what is there.
+        past = resumed.output
+        _keep_prefix(out / "tracks.jsonl", [dumps(r) for r in past.track_rows])
+        _keep_prefix(out / "predictions.jsonl", [dumps(r) for r in past.prediction_rows])
+        _keep_prefix(out / "alerts.jsonl", [dumps(d.to_record()) for d in past.decisions])
+        for d in past.decisions:
+            message = composer.compose(d.to_record())
+            if not (out / "cap" / f"{message.identifier}.xml").exists():
+                write_cap(out, message)
+    mode = "a" if resumed is not None else "w"
     with (
         log,
         bar.bar,
-        (out / "tracks.jsonl").open("w", encoding="utf-8") as f_tracks,
-        (out / "predictions.jsonl").open("w", encoding="utf-8") as f_preds,
-        (out / "alerts.jsonl").open("w", encoding="utf-8") as f_alerts,
+        (out / "tracks.jsonl").open(mode, encoding="utf-8") as f_tracks,
+        (out / "predictions.jsonl").open(mode, encoding="utf-8") as f_preds,
+        (out / "alerts.jsonl").open(mode, encoding="utf-8") as f_alerts,
     ):
 
         def emit(result: EngineOutput) -> None:
@@ -148,13 +235,25 @@ def run_chain(
             counts["alerts"] += len(result.decisions)
             recorder.output(result)
 
+        if resumed is not None:
+            # Decided before the stop but not logged: maybe delivered, so delivered again (at least
+            # once) on standard output; the files and CAP already hold them.
+            for d in resumed.output.decisions[resumed.n_logged_decisions :]:
+                if stream:
+                    sys.stdout.write(dumps(d.to_record()) + "\n")
+                    sys.stdout.flush()
+            recorder.output(EngineOutput(decisions=resumed.output.decisions[resumed.n_logged_decisions :]))
         for number, text in _lines(source):
             counts["lines"] += 1
             recorder.line(number, text.rstrip("\n"), engine.now_unix_s)
+            if stream:
+                # Write-ahead on a live stream: a line is in the log before it can change anything,
+                # so a run killed at any moment resumes from all it had used.
+                recorder.flush()
             emit(engine.push_line(text, number))
-            bar.advance(len(text.encode("utf-8")))
+            bar.advance(len(text.encode("utf-8", errors="surrogateescape")))
         emit(engine.finish())
-        recorder.flush()
+        recorder.end(engine.now_unix_s, counts["lines"])
     return counts
 
 
@@ -181,9 +280,13 @@ def run_track(sensors_path: Path, measurements: str, out: Path, *, lag_s: float 
         for number, text in _lines(source):
             counts["lines"] += 1
             scans, rejected = assembler.push_line(text, number)
-            if rejected is not None:
-                report_rejected(rejected)
+            for r in [*assembler.take_rejected(), *([rejected] if rejected is not None else [])]:
+                report_rejected(r)
                 counts["rejected"] += 1
             consume(scans)
-        consume(assembler.flush())
+        scans = assembler.flush()
+        for r in assembler.take_rejected():
+            report_rejected(r)
+            counts["rejected"] += 1
+        consume(scans)
     return counts

@@ -3,26 +3,33 @@
 The log of a run holds, in order: one ``config`` event (engine settings, the sensors and zones
 documents, the input's name), the ``input`` lines in arrival order (batched), operator ``posture``
 changes at the place in the stream where they arrived, and what the engine produced: ``rejected``
-records, ``prediction`` rows and ``decision`` rows. Replay rebuilds the engine from the ``config``
+records, ``prediction`` rows and ``decision`` rows, and an ``end`` event when the input ended and the
+engine drained. Replay rebuilds the engine from the ``config``
 event alone, feeds the inputs and postures in log order and compares the decisions it derives with the
 logged ones, as JSON values (PostgreSQL's JSONB reorders keys; floats round-trip exactly).
+
+``rebuild_from_log`` uses the same re-derivation to resume a run that was killed mid-stream
+(``tocsin run --resume``): the engine state after the logged inputs is a function of those inputs.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tocsin.alert.types import PostureChange
 from tocsin.engine.config import EngineConfig, config_from_json, config_to_json
 from tocsin.engine.core import Engine, EngineOutput
 from tocsin.ingest.sensors import parse_sensors
-from tocsin.store.eventlog import EventLog
+from tocsin.store.eventlog import EventLog, EventLogError
 from tocsin.zones.load import parse_zones
 
 INPUT_BATCH_LINES = 500
+
+#: Event kinds a run adds to the log's standard ones: ``end`` marks a run whose input ended.
+RUN_KINDS = ("end",)
 
 
 def json_safe(value: Any) -> Any:
@@ -62,6 +69,10 @@ class RunRecorder:
         }
         self.log.append("config", t_unix_s, json_safe(payload))
 
+    def resume(self, source: str) -> None:
+        """Continue a logged run (no new ``config`` event); new input lines are named ``source``."""
+        self._source = source
+
     def line(self, number: int, text: str, t_unix_s: float) -> None:
         """Buffer one raw input line."""
         self._lines.append([number, text])
@@ -79,6 +90,11 @@ class RunRecorder:
         """Log an operator posture change at its place in the stream."""
         self.flush()
         self.log.append("posture", change.t_unix_s, change.to_record())
+
+    def end(self, t_unix_s: float, lines: int) -> None:
+        """Log that the input ended after ``lines`` lines and the engine drained."""
+        self.flush()
+        self.log.append("end", t_unix_s if math.isfinite(t_unix_s) else self._t, {"lines": lines})
 
     def output(self, out: EngineOutput) -> None:
         """Log what the engine derived (rejections, predictions, decisions) after its inputs."""
@@ -156,3 +172,62 @@ def replay_events(events: Iterable[Any]) -> ReplayResult:
             f"{len(logged)} decisions logged but {len(derived)} re-derived",
         )
     return ReplayResult(True, len(logged), len(derived), "")
+
+
+@dataclass
+class RebuiltRun:
+    """A run rebuilt from its log: the engine after the logged inputs and what they derived.
+
+    ``output`` holds every track row, prediction row and decision re-derived, in order;
+    ``n_logged_decisions`` of those decisions are in the log already (the rest were decided after the
+    last logged decision when the run stopped). ``config`` is the logged ``config`` payload,
+    ``postures`` the logged posture changes, ``ended`` whether the run logged its ``end``.
+    """
+
+    engine: Engine
+    config: dict[str, Any]
+    output: EngineOutput
+    n_logged_decisions: int
+    postures: list[dict[str, Any]] = field(default_factory=list)
+    ended: bool = False
+
+
+def rebuild_from_log(events: Iterable[Any]) -> RebuiltRun:
+    """Rebuild a run's engine by re-feeding its logged inputs and postures in log order.
+
+    Raises ``EventLogError`` when the log holds no run or several, or when the re-derived decisions
+    do not start with the logged ones (the log is not this engine's: resuming would be wrong).
+    """
+    engine: Engine | None = None
+    config: dict[str, Any] = {}
+    out = EngineOutput()
+    logged: list[Any] = []
+    postures: list[dict[str, Any]] = []
+    ended = False
+    for ev in events:
+        if ev.kind == "config":
+            if engine is not None:
+                raise EventLogError("the log holds more than one run: cannot resume")
+            engine = engine_from_config_event(ev.payload)
+            config = dict(ev.payload)
+        elif ev.kind == "decision":
+            logged.append(ev.payload)
+        elif ev.kind == "end":
+            ended = True
+        elif engine is None:
+            continue
+        elif ev.kind == "input":
+            for number, text in ev.payload["lines"]:
+                out.extend(engine.push_line(str(text), int(number)))
+        elif ev.kind == "posture":
+            postures.append(dict(ev.payload))
+            engine.push_posture(PostureChange.from_record(ev.payload))
+    if engine is None:
+        raise EventLogError("the log has no config event: nothing to resume")
+    derived = [json_safe(d.to_record()) for d in out.decisions]
+    for i, (a, b) in enumerate(zip(logged, derived, strict=False)):
+        if a != b:
+            raise EventLogError(f"decision {i + 1} re-derived differs from the log: cannot resume")
+    if len(derived) < len(logged):
+        raise EventLogError(f"{len(logged)} decisions logged but {len(derived)} re-derived: cannot resume")
+    return RebuiltRun(engine, config, out, len(logged), postures, ended)
