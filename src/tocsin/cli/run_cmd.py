@@ -131,8 +131,6 @@ def _check_resumable(
             raise BadInputError("--resume", None, key, f"differs from the logged run's {key}: cannot resume")
     if postures and [json_safe(p.to_record()) for p in postures] != rebuilt.postures:
         raise BadInputError("--posture", None, None, "differs from the logged run's posture changes")
-    if rebuilt.ended:
-        raise BadInputError("--resume", None, None, "the logged run ended already: nothing to resume")
 
 
 def run_chain(
@@ -150,7 +148,8 @@ def run_chain(
 ) -> dict[str, int]:
     """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
 
-    ``resume``: continue the run logged in the event log (killed mid-stream): rebuild the engine
+    ``resume``: continue the run logged in the event log (killed mid-stream), or start one if the log
+    holds none: rebuild the engine
     from the logged inputs, bring the output files up to the logged state without rewriting what is
     there, log and emit the decisions it had reached but not logged (at least once), then read the
     new input. Records a feed re-sends are dropped as repeats or late by ingest.
@@ -169,12 +168,11 @@ def run_chain(
     composer = CapComposer(zones_from_geojson(zones_doc), CapConfig(status=cap_status))
     counts = {"lines": 0, "rejected": 0, "track_rows": 0, "predictions": 0, "alerts": 0, "cap": 0}
     target = log_target or str(out / "events.sqlite")
-    if resume and "://" not in target and not Path(target).is_file():
-        raise BadInputError(target, None, None, "no event log to resume")
     log = EventLog(target, extra_kinds=RUN_KINDS)
     recorder = RunRecorder(log)
     resumed: RebuiltRun | None = None
-    if resume:
+    # A run killed before it logged its configuration has nothing to resume: it starts afresh.
+    if resume and log.count(["config"]):
         try:
             resumed = rebuild_from_log(log.iter_events())
         except EventLogError as e:

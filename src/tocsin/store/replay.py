@@ -195,7 +195,8 @@ class RebuiltRun:
 def rebuild_from_log(events: Iterable[Any]) -> RebuiltRun:
     """Rebuild a run's engine by re-feeding its logged inputs and postures in log order.
 
-    Raises ``EventLogError`` when the log holds no run or several, or when the re-derived decisions
+    Raises ``EventLogError`` when the log holds no run or several, or a run that ended (its drain is
+    logged: more input would not be what an uninterrupted run saw), or when the re-derived decisions
     do not start with the logged ones (the log is not this engine's: resuming would be wrong).
     """
     engine: Engine | None = None
@@ -224,6 +225,8 @@ def rebuild_from_log(events: Iterable[Any]) -> RebuiltRun:
             engine.push_posture(PostureChange.from_record(ev.payload))
     if engine is None:
         raise EventLogError("the log has no config event: nothing to resume")
+    if ended:
+        raise EventLogError("the logged run ended already: nothing to resume")
     derived = [json_safe(d.to_record()) for d in out.decisions]
     for i, (a, b) in enumerate(zip(logged, derived, strict=False)):
         if a != b:
