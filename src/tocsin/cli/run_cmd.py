@@ -35,29 +35,60 @@ def report_rejected(r: Rejected) -> None:
     print(f"tocsin: skipped {r.message()}", file=sys.stderr)
 
 
-# Bytes read per line at most: a longer line is cut here (its rest skipped), and the part kept is
+# Bytes kept of a line at most: a longer line is cut here (its rest skipped), and the part kept is
 # still longer than MAX_LINE_CHARS characters, so ingest rejects it, in the run and in its replay.
 MAX_LINE_BYTES = 4 * MAX_LINE_CHARS + 4
+READ_CHUNK_BYTES = 1 << 16
 
 
-def _read_lines(stream: IO[bytes]) -> Iterator[str]:
-    """Lines of a byte stream as they arrive, bad UTF-8 kept as lone surrogates (ingest rejects it)."""
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES)
-        if not raw:
-            return
-        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-        yield raw.decode("utf-8", errors="surrogateescape")
+def _decode(raw: bytes) -> str:
+    # Bad UTF-8 survives as lone surrogates, which ingest rejects (and the log stores losslessly).
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
+    """The complete lines of a byte stream, in bursts: all lines that have arrived, without waiting.
+
+    ``read1`` returns what is there (blocking only when nothing is), so on a live stream a burst is
+    what the feed wrote since the last read, and it can be logged in one transaction.
+    """
+    buf = b""
+    skipping = False  # inside an overlong line whose first MAX_LINE_BYTES went out already
+    while chunk := stream.read1(READ_CHUNK_BYTES):  # type: ignore[attr-defined]
+        parts = (buf + chunk).split(b"\n")
+        buf = parts.pop()
+        lines: list[str] = []
+        for part in parts:
+            if skipping:
+                skipping = False
+            else:
+                lines.append(_decode(part[:MAX_LINE_BYTES]))
+        if skipping:
+            buf = b""
+        elif len(buf) > MAX_LINE_BYTES:
+            lines.append(_decode(buf[:MAX_LINE_BYTES]))
+            buf, skipping = b"", True
+        if lines:
+            yield lines
+    if buf and not skipping:
+        yield [_decode(buf)]
+
+
+def _open_input(source: Path | None) -> IO[bytes]:
+    return sys.stdin.buffer if source is None else source.open("rb")
 
 
 def _lines(source: Path | None) -> Iterator[tuple[int, str]]:
-    if source is None:
-        yield from enumerate(_read_lines(sys.stdin.buffer), 1)
-        return
-    with source.open("rb") as stream:
-        yield from enumerate(_read_lines(stream), 1)
+    stream = _open_input(source)
+    try:
+        number = 0
+        for burst in _bursts(stream):
+            for text in burst:
+                number += 1
+                yield number, text
+    finally:
+        if source is not None:
+            stream.close()
 
 
 def load_postures(path: Path) -> list[PostureChange]:
@@ -241,15 +272,24 @@ def run_chain(
                     sys.stdout.write(dumps(d.to_record()) + "\n")
                     sys.stdout.flush()
             recorder.output(EngineOutput(decisions=resumed.output.decisions[resumed.n_logged_decisions :]))
-        for number, text in _lines(source):
-            counts["lines"] += 1
-            recorder.line(number, text.rstrip("\n"), engine.now_unix_s)
-            if stream:
-                # Write-ahead on a live stream: a line is in the log before it can change anything,
-                # so a run killed at any moment resumes from all it had used.
-                recorder.flush()
-            emit(engine.push_line(text, number))
-            bar.advance(len(text.encode("utf-8", errors="surrogateescape")))
+        stream_in = _open_input(source)
+        try:
+            for burst in _bursts(stream_in):
+                first = counts["lines"] + 1
+                for k, text in enumerate(burst):
+                    recorder.line(first + k, text, engine.now_unix_s)
+                if stream:
+                    # Write-ahead on a live stream: what arrived is in the log (one transaction per
+                    # burst) before it can change anything, so a run killed at any moment resumes
+                    # from all it had read.
+                    recorder.flush()
+                for k, text in enumerate(burst):
+                    emit(engine.push_line(text, first + k))
+                    bar.advance(len(text.encode("utf-8", errors="surrogateescape")) + 1)
+                counts["lines"] += len(burst)
+        finally:
+            if source is not None:
+                stream_in.close()
         emit(engine.finish())
         recorder.end(engine.now_unix_s, counts["lines"])
     return counts
