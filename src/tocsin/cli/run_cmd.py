@@ -180,10 +180,10 @@ def run_chain(
     """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
 
     ``resume``: continue the run logged in the event log (killed mid-stream), or start one if the log
-    holds none: rebuild the engine
-    from the logged inputs, bring the output files up to the logged state without rewriting what is
-    there, log and emit the decisions it had reached but not logged (at least once), then read the
-    new input. Records a feed re-sends are dropped as repeats or late by ingest.
+    holds none: rebuild the engine from the logged inputs, bring the output files up to the logged
+    state without rewriting what is there, log and emit the decisions it had reached but not logged
+    (at least once), then read the new input. Records a feed re-sends are dropped as repeats or late
+    by ingest. A run that logged its end, or other settings than the logged ones, is refused.
     """
     sensors, sensors_doc = load_sensors_doc(sensors_path)
     zones, zones_doc = load_zones_doc(zones_path)
