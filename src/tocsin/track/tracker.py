@@ -54,6 +54,8 @@ from tocsin.track.models import (
 from tocsin.track.types import MODE_NAMES, STATE_DIM, TrackSnapshot
 
 K = kf.N_MODES
+_MAX_RANGE_M = 1.0e8
+_MAX_RANGE_RATE_MPS = 1.2e5
 TENTATIVE, CONFIRMED = 0, 1
 
 
@@ -64,6 +66,16 @@ class TrackerConfig:
     gate_p: float = 0.9995  # chi-square gate probability
     association: str = "gnn"  # "gnn" or "jpda" (JPDA in clusters where tracks share plots)
     confirm_m_of_n: tuple[int, int] = (3, 4)  # hits among the last n opportunities (incl. 2 initial)
+    # IR-born tracks rest on two-satellite stereo, where rays of two nearby missiles can pair into a
+    # ghost (passive two-sensor association is ambiguous in one snapshot: Deb, Yeddanapudi, Pattipati,
+    # Bar-Shalom, IEEE TAES 33(2), 1997): they must hold together over more scans before they are reported.
+    confirm_m_of_n_ir: tuple[int, int] = (5, 6)
+    # Smallest plausible ballistic coefficient: missile bodies and re-entry vehicles are 10^3-10^4
+    # kg/m^2 (physics/catalogue.py), a tumbling spent stage ~10^2. Below this an object would float
+    # at tens of m/s in the stratosphere: a stereo ghost that drag "explains", never a threat.
+    min_beta_kg_m2: float = 30.0
+    ir_confirm_ambiguity_chi2: float = 11.34  # chi-square(3) 99 %: an IR-born track this close to
+    # another stays tentative (see ``_ambiguous``)
     tentative_max_misses: int = 2  # consecutive missed opportunities that delete a tentative track
     confirmed_max_misses: int = 6
     max_coast_s: float = 30.0  # delete a track not updated for this long
@@ -117,6 +129,7 @@ class _Tracks:
     n_upd: IntArray  # (N,)
     num: IntArray  # (N,) track number k of "Tk", 0 while tentative
     uid: IntArray  # (N,) creation counter (deterministic tie-breaks)
+    born_ir: IntArray  # (N,) 1 when initiated from IR stereo fixes, 0 from radar plots
 
     @staticmethod
     def empty() -> _Tracks:
@@ -133,6 +146,7 @@ class _Tracks:
             z((0, 3)),
             z(0),
             z(0),
+            z(0, i),
             z(0, i),
             z(0, i),
             z(0, i),
@@ -236,7 +250,8 @@ class Tracker:
     """Multi-sensor IMM tracker. Feed it scans in (roughly) time order; read confirmed tracks back.
 
     ``counters`` counts skipped input: ``unknown_sensor``, ``bad_time``, ``bad_shape``,
-    ``bad_detection`` (per detection: NaN, range <= 0, |el| > 90 deg, zero LOS), ``too_late``,
+    ``bad_detection`` (per detection: NaN, range <= 0 or >= 1e8 m, |range rate| >= 1.2e5 m/s,
+    |el| > 90 deg, zero LOS), ``too_late``,
     ``merged_scan`` (a second scan with the same sensor and time, merged into the first),
     ``numerical_reject`` (an update that produced a non-finite state, not applied).
     """
@@ -430,6 +445,11 @@ class Tracker:
             ok = np.all(np.isfinite(z), axis=1)
             with np.errstate(invalid="ignore"):
                 ok &= (z[:, 0] > 0.0) & (np.abs(z[:, 2]) <= 0.5 * math.pi)
+                # Physically impossible for anything a ballistic-missile radar tracks (beyond twice
+                # the GEO radius, faster than Earth escape speed x 10): would overflow the geometry.
+                ok &= (z[:, 0] < _MAX_RANGE_M) & (np.abs(z[:, 1]) < 1e6)
+                if z.shape[1] == 4:
+                    ok &= np.abs(z[:, 3]) < _MAX_RANGE_RATE_MPS
             z = z[ok].copy()
             z[:, 1] = np.mod(z[:, 1], 2.0 * math.pi)
         else:
@@ -458,7 +478,10 @@ class Tracker:
         sensor = self.sensors[sid]
         if isinstance(sensor, RadarModel):
             sensor = self._radar_for(sensor, z)
-        tr = self._predict(core.tracks, t)
+        # The coasting-time deletion rule applied before prediction: a track not updated for
+        # max_coast_s is gone either way, and a scan far in the future (bad clock) must not make the
+        # filter integrate across the gap (overflow, and max_step_s sub-steps without end).
+        tr = self._predict(core.tracks.select(t - core.tracks.t_upd <= self.config.max_coast_s), t)
         n, m = len(tr), z.shape[0]
         xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
         # Opportunities: tracks the sensor should have seen (IR sees hot, boosting objects only).
@@ -690,20 +713,56 @@ class Tracker:
             & (sig <= c.max_pos_sigma_m)
             & (t - out.t_upd <= c.max_coast_s)
             & (alt > -2000.0)
+            & (xc[:, 6] >= math.log(c.min_beta_kg_m2))
         )
         return out.select(keep)
 
     def _confirm(self, tr: _Tracks) -> _Tracks:
-        mm, nn = self.config.confirm_m_of_n
+        c = self.config
+        ir = tr.born_ir == 1
+        mm = np.where(ir, c.confirm_m_of_n_ir[0], c.confirm_m_of_n[0])
+        nn = np.where(ir, c.confirm_m_of_n_ir[1], c.confirm_m_of_n[1])
         hits = _popcount(tr.hist & ((1 << nn) - 1))
         new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm))
         if new.shape[0] == 0:
             return tr
+        if np.any(ir[new]):
+            new = new[~(ir[new] & self._ambiguous(tr, new))]
+            if new.shape[0] == 0:
+                return tr
         new = new[np.lexsort((tr.uid[new], tr.first_t[new]))]
         out = tr.copy()
         out.status[new] = CONFIRMED
         out.num[new] = self._core.next_num + np.arange(new.shape[0])
         self._core.next_num += int(new.shape[0])
+        return out
+
+    def _ambiguous(self, tr: _Tracks, cand: IntArray) -> BoolArray:
+        """For tracks ``cand``: another live track lies within the position chi-square gate.
+
+        An IR stereo track whose neighbour is statistically indistinguishable may be a ghost or may
+        swap with it; it stays tentative until the ambiguity resolves (the objects separate, or a radar
+        update shrinks its covariance). Distance: dxᵀ (P_i + P_j)⁻¹ dx on positions.
+        """
+        out = np.zeros(cand.shape[0], dtype=np.bool_)
+        if len(tr) < 2:
+            return out
+        xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
+        sig = np.sqrt(np.trace(Pc[:, 0:3, 0:3], axis1=1, axis2=2))
+        thr = self.config.ir_confirm_ambiguity_chi2
+        radius = float(math.sqrt(thr) * 2.0 * np.max(sig))
+        pairs = cKDTree(xc[cand, 0:3]).sparse_distance_matrix(
+            cKDTree(xc[:, 0:3]), radius, output_type="ndarray"
+        )
+        a, b = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+        other = b != cand[a]
+        a, b = a[other], b[other]
+        if a.shape[0] == 0:
+            return out
+        dx = xc[cand[a], 0:3] - xc[b, 0:3]
+        S = Pc[cand[a], 0:3, 0:3] + Pc[b, 0:3, 0:3]
+        d2 = np.einsum("bi,bi->b", dx, np.linalg.solve(S, dx[:, :, None])[:, :, 0])
+        np.logical_or.at(out, a, d2 < thr)
         return out
 
     def _merge_duplicates(self, tr: _Tracks) -> _Tracks:
@@ -818,7 +877,9 @@ class Tracker:
                 r, cc = linear_sum_assignment(C)
                 ok = C[r, cc] < 0.5 * BIG_COST
                 r, cc = r[ok], cc[ok]
-                new_tracks = self._new_tracks(t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc])
+                new_tracks = self._new_tracks(
+                    t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc], born_ir=key < 0
+                )
                 used_new[r] = True
                 used_pool[cc] = True
         pool = pool.select(~used_pool)
@@ -832,7 +893,15 @@ class Tracker:
         return tr.concat(new_tracks) if len(new_tracks) else tr
 
     def _new_tracks(
-        self, t: float, p2: FloatArray, C2: FloatArray, t1: FloatArray, p1: FloatArray, C1: FloatArray
+        self,
+        t: float,
+        p2: FloatArray,
+        C2: FloatArray,
+        t1: FloatArray,
+        p1: FloatArray,
+        C1: FloatArray,
+        *,
+        born_ir: bool,
     ) -> _Tracks:
         """Tentative tracks from plot pairs: two-point differencing with a gravity correction."""
         c = self.config
@@ -878,6 +947,7 @@ class Tracker:
             np.full(b, 2, i64),
             np.zeros(b, i64),
             uid,
+            np.full(b, int(born_ir), i64),
         )
 
     # ------------------------------------------------------------------------------------------
