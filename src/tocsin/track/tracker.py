@@ -66,16 +66,6 @@ class TrackerConfig:
     gate_p: float = 0.9995  # chi-square gate probability
     association: str = "gnn"  # "gnn" or "jpda" (JPDA in clusters where tracks share plots)
     confirm_m_of_n: tuple[int, int] = (3, 4)  # hits among the last n opportunities (incl. 2 initial)
-    # IR-born tracks rest on two-satellite stereo, where rays of two nearby missiles can pair into a
-    # ghost (passive two-sensor association is ambiguous in one snapshot: Deb, Yeddanapudi, Pattipati,
-    # Bar-Shalom, IEEE TAES 33(2), 1997): they must hold together over more scans before they are reported.
-    confirm_m_of_n_ir: tuple[int, int] = (5, 6)
-    # Smallest plausible ballistic coefficient: missile bodies and re-entry vehicles are 10^3-10^4
-    # kg/m^2 (physics/catalogue.py), a tumbling spent stage ~10^2. Below this an object would float
-    # at tens of m/s in the stratosphere: a stereo ghost that drag "explains", never a threat.
-    min_beta_kg_m2: float = 30.0
-    ir_confirm_ambiguity_chi2: float = 11.34  # chi-square(3) 99 %: an IR-born track this close to
-    # another stays tentative (see ``_ambiguous``)
     tentative_max_misses: int = 2  # consecutive missed opportunities that delete a tentative track
     confirmed_max_misses: int = 6
     max_coast_s: float = 30.0  # delete a track not updated for this long
@@ -129,7 +119,6 @@ class _Tracks:
     n_upd: IntArray  # (N,)
     num: IntArray  # (N,) track number k of "Tk", 0 while tentative
     uid: IntArray  # (N,) creation counter (deterministic tie-breaks)
-    born_ir: IntArray  # (N,) 1 when initiated from IR stereo fixes, 0 from radar plots
 
     @staticmethod
     def empty() -> _Tracks:
@@ -146,7 +135,6 @@ class _Tracks:
             z((0, 3)),
             z(0),
             z(0),
-            z(0, i),
             z(0, i),
             z(0, i),
             z(0, i),
@@ -713,56 +701,20 @@ class Tracker:
             & (sig <= c.max_pos_sigma_m)
             & (t - out.t_upd <= c.max_coast_s)
             & (alt > -2000.0)
-            & (xc[:, 6] >= math.log(c.min_beta_kg_m2))
         )
         return out.select(keep)
 
     def _confirm(self, tr: _Tracks) -> _Tracks:
-        c = self.config
-        ir = tr.born_ir == 1
-        mm = np.where(ir, c.confirm_m_of_n_ir[0], c.confirm_m_of_n[0])
-        nn = np.where(ir, c.confirm_m_of_n_ir[1], c.confirm_m_of_n[1])
+        mm, nn = self.config.confirm_m_of_n
         hits = _popcount(tr.hist & ((1 << nn) - 1))
         new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm))
         if new.shape[0] == 0:
             return tr
-        if np.any(ir[new]):
-            new = new[~(ir[new] & self._ambiguous(tr, new))]
-            if new.shape[0] == 0:
-                return tr
         new = new[np.lexsort((tr.uid[new], tr.first_t[new]))]
         out = tr.copy()
         out.status[new] = CONFIRMED
         out.num[new] = self._core.next_num + np.arange(new.shape[0])
         self._core.next_num += int(new.shape[0])
-        return out
-
-    def _ambiguous(self, tr: _Tracks, cand: IntArray) -> BoolArray:
-        """For tracks ``cand``: another live track lies within the position chi-square gate.
-
-        An IR stereo track whose neighbour is statistically indistinguishable may be a ghost or may
-        swap with it; it stays tentative until the ambiguity resolves (the objects separate, or a radar
-        update shrinks its covariance). Distance: dxᵀ (P_i + P_j)⁻¹ dx on positions.
-        """
-        out = np.zeros(cand.shape[0], dtype=np.bool_)
-        if len(tr) < 2:
-            return out
-        xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
-        sig = np.sqrt(np.trace(Pc[:, 0:3, 0:3], axis1=1, axis2=2))
-        thr = self.config.ir_confirm_ambiguity_chi2
-        radius = float(math.sqrt(thr) * 2.0 * np.max(sig))
-        pairs = cKDTree(xc[cand, 0:3]).sparse_distance_matrix(
-            cKDTree(xc[:, 0:3]), radius, output_type="ndarray"
-        )
-        a, b = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
-        other = b != cand[a]
-        a, b = a[other], b[other]
-        if a.shape[0] == 0:
-            return out
-        dx = xc[cand[a], 0:3] - xc[b, 0:3]
-        S = Pc[cand[a], 0:3, 0:3] + Pc[b, 0:3, 0:3]
-        d2 = np.einsum("bi,bi->b", dx, np.linalg.solve(S, dx[:, :, None])[:, :, 0])
-        np.logical_or.at(out, a, d2 < thr)
         return out
 
     def _merge_duplicates(self, tr: _Tracks) -> _Tracks:
@@ -877,9 +829,7 @@ class Tracker:
                 r, cc = linear_sum_assignment(C)
                 ok = C[r, cc] < 0.5 * BIG_COST
                 r, cc = r[ok], cc[ok]
-                new_tracks = self._new_tracks(
-                    t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc], born_ir=key < 0
-                )
+                new_tracks = self._new_tracks(t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc])
                 used_new[r] = True
                 used_pool[cc] = True
         pool = pool.select(~used_pool)
@@ -893,15 +843,7 @@ class Tracker:
         return tr.concat(new_tracks) if len(new_tracks) else tr
 
     def _new_tracks(
-        self,
-        t: float,
-        p2: FloatArray,
-        C2: FloatArray,
-        t1: FloatArray,
-        p1: FloatArray,
-        C1: FloatArray,
-        *,
-        born_ir: bool,
+        self, t: float, p2: FloatArray, C2: FloatArray, t1: FloatArray, p1: FloatArray, C1: FloatArray
     ) -> _Tracks:
         """Tentative tracks from plot pairs: two-point differencing with a gravity correction."""
         c = self.config
@@ -947,7 +889,6 @@ class Tracker:
             np.full(b, 2, i64),
             np.zeros(b, i64),
             uid,
-            np.full(b, int(born_ir), i64),
         )
 
     # ------------------------------------------------------------------------------------------
