@@ -182,15 +182,28 @@ def transition_matrix(rates_per_s: FloatArray, dt_s: FloatArray) -> FloatArray:
     """Mode transition probabilities Pi (B, K, K) over dt_s (B,) from rate matrices (B, K, K), rows sum 1.
 
     Second-order expansion of expm(Lambda dt), clipped at 0 and renormalised (rates are ~1e-2/s and
-    dt a few seconds, so the truncation error is < 1e-4).
+    dt a few seconds, so the truncation error is < 1e-4). A long gap (total rate x dt > 0.5) uses
+    scaling and squaring, expm(L dt) = expm(L dt / 2^s)^(2^s) (Moler & Van Loan, SIAM Rev. 45(1),
+    2003, method 3), so an absurd dt (up to 1e12 s, beyond which it is clipped) reaches the stationary
+    distribution instead of overflowing.
     """
     lam = rates_per_s.copy()
     k = lam.shape[-1]
     lam[..., np.arange(k), np.arange(k)] = -rates_per_s.sum(axis=-1)
-    dt = np.abs(np.asarray(dt_s, dtype=np.float64))[:, None, None]
-    Pi = np.eye(k) + lam * dt + 0.5 * (lam @ lam) * dt**2
+    dt = np.abs(np.asarray(dt_s, dtype=np.float64))
+    dt = np.where(np.isfinite(dt), np.minimum(dt, 1e12), 1e12)
+    # Squarings per element (each element's result independent of the rest of the batch).
+    x = rates_per_s.sum(axis=-1).max(axis=-1) * dt
+    with np.errstate(divide="ignore"):
+        n_sq = np.clip(np.ceil(np.log2(np.maximum(x, 1e-300) / 0.5)), 0, 80).astype(np.int64)
+    h = (dt / np.exp2(n_sq))[:, None, None]
+    Pi = np.eye(k) + lam * h + 0.5 * (lam @ lam) * h**2
     Pi = np.clip(Pi, 0.0, None)
-    return np.asarray(Pi / Pi.sum(axis=2, keepdims=True), dtype=np.float64)
+    Pi = Pi / Pi.sum(axis=2, keepdims=True)
+    for i in range(int(np.max(n_sq, initial=0))):
+        sq = Pi @ Pi
+        Pi = np.where((n_sq > i)[:, None, None], sq / sq.sum(axis=2, keepdims=True), Pi)
+    return np.asarray(Pi, dtype=np.float64)
 
 
 def imm_mix(

@@ -54,6 +54,8 @@ from tocsin.track.models import (
 from tocsin.track.types import MODE_NAMES, STATE_DIM, TrackSnapshot
 
 K = kf.N_MODES
+_MAX_RANGE_M = 1.0e8
+_MAX_RANGE_RATE_MPS = 1.2e5
 TENTATIVE, CONFIRMED = 0, 1
 
 
@@ -236,7 +238,8 @@ class Tracker:
     """Multi-sensor IMM tracker. Feed it scans in (roughly) time order; read confirmed tracks back.
 
     ``counters`` counts skipped input: ``unknown_sensor``, ``bad_time``, ``bad_shape``,
-    ``bad_detection`` (per detection: NaN, range <= 0, |el| > 90 deg, zero LOS), ``too_late``,
+    ``bad_detection`` (per detection: NaN, range <= 0 or >= 1e8 m, |range rate| >= 1.2e5 m/s,
+    |el| > 90 deg, zero LOS), ``too_late``,
     ``merged_scan`` (a second scan with the same sensor and time, merged into the first),
     ``numerical_reject`` (an update that produced a non-finite state, not applied).
     """
@@ -430,6 +433,11 @@ class Tracker:
             ok = np.all(np.isfinite(z), axis=1)
             with np.errstate(invalid="ignore"):
                 ok &= (z[:, 0] > 0.0) & (np.abs(z[:, 2]) <= 0.5 * math.pi)
+                # Physically impossible for anything a ballistic-missile radar tracks (beyond twice
+                # the GEO radius, faster than Earth escape speed x 10): would overflow the geometry.
+                ok &= (z[:, 0] < _MAX_RANGE_M) & (np.abs(z[:, 1]) < 1e6)
+                if z.shape[1] == 4:
+                    ok &= np.abs(z[:, 3]) < _MAX_RANGE_RATE_MPS
             z = z[ok].copy()
             z[:, 1] = np.mod(z[:, 1], 2.0 * math.pi)
         else:
@@ -458,7 +466,10 @@ class Tracker:
         sensor = self.sensors[sid]
         if isinstance(sensor, RadarModel):
             sensor = self._radar_for(sensor, z)
-        tr = self._predict(core.tracks, t)
+        # The coasting-time deletion rule applied before prediction: a track not updated for
+        # max_coast_s is gone either way, and a scan far in the future (bad clock) must not make the
+        # filter integrate across the gap (overflow, and max_step_s sub-steps without end).
+        tr = self._predict(core.tracks.select(t - core.tracks.t_upd <= self.config.max_coast_s), t)
         n, m = len(tr), z.shape[0]
         xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
         # Opportunities: tracks the sensor should have seen (IR sees hot, boosting objects only).
