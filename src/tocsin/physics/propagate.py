@@ -401,10 +401,12 @@ def _land(
     with np.errstate(divide="ignore", invalid="ignore"):
         dt = np.where(np.abs(v_r) > 1e-3, -f / v_r, 0.0)
     dt = np.clip(dt, -np.abs(hs), np.abs(hs))
+    # Second-order Taylor over the Newton correction keeps position and velocity consistent (energy).
+    acc = _deriv(sc, hib, j2, omega, drag)[3:]
     reached[out] = True
     t_hit[out] = t0 + tau + dt
-    pos_hit[out] = (sc[:3] + sc[3:] * dt).T
-    vel_hit[out] = sc[3:].T
+    pos_hit[out] = (sc[:3] + (sc[3:] + 0.5 * dt * acc) * dt).T
+    vel_hit[out] = (sc[3:] + acc * dt).T
 
 
 def _hermite_crossing(s0: FloatArray, s1: FloatArray, hs: FloatArray, g: FloatArray) -> FloatArray:
