@@ -127,37 +127,12 @@ def _summarise(
     return lat, lon, mean[:, 2], cov, z
 
 
-_U64 = np.uint64
-_GOLDEN = _U64(0x9E3779B97F4A7C15)
-
-
-def _mix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 output function (Steele, Lea & Flood, OOPSLA 2014): a bijective 64-bit mixer."""
-    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
-    return np.asarray(z ^ (z >> _U64(31)))
-
-
 def track_normals(seeds: list[int], shape: tuple[int, ...]) -> FloatArray:
-    """Standard normals of shape (len(seeds), *shape), one independent SplitMix64 stream per seed.
-
-    Vectorised over tracks (a Generator per track costs more than its draws): stream k's i-th
-    64-bit word is mix64(mix64(seed_k) + (i + 1) * golden); pairs of 53-bit uniforms become two normals
-    by Box-Muller (Box & Muller, Ann. Math. Stat. 29, 1958). A track's draws depend only on its seed.
-    """
-    k = len(seeds)
-    m = int(np.prod(shape)) if shape else 1
-    half = (m + 1) // 2
-    key = _mix64(np.asarray(seeds, dtype=np.uint64).reshape(k, 1))
-    ctr = (np.arange(1, 2 * half + 1, dtype=np.uint64) * _GOLDEN).reshape(1, -1)
-    with np.errstate(over="ignore"):
-        words = _mix64(key + ctr)
-    u = ((words >> _U64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)  # (0, 1)
-    u1, u2 = u[:, :half], u[:, half:]
-    rad = np.sqrt(-2.0 * np.log(u1))
-    ang = (2.0 * math.pi) * u2
-    z = np.concatenate([rad * np.cos(ang), rad * np.sin(ang)], axis=1)[:, :m]
-    return np.asarray(z.reshape((k, *shape)), dtype=np.float64)
+    """Standard normals of shape (len(seeds), *shape): one PCG64 stream per track seed, so a track's
+    draws depend only on its own seed, not on the batch it is predicted in."""
+    if not seeds:
+        return np.zeros((0, *shape))
+    return np.stack([np.random.default_rng(s).standard_normal(shape) for s in seeds])
 
 
 def tangent_to_geodetic(
@@ -190,8 +165,7 @@ def _cloud_from_gaussian(
     n_samples: int,
 ) -> tuple[FloatArray, ...]:
     """Draw n_samples (east, north, time) per track from N(0, cov) about the mean; lat/lon in degrees."""
-    k = len(seeds)
-    z = track_normals(seeds, (n_samples, 3)) if k else np.zeros((0, n_samples, 3))
+    z = track_normals(seeds, (n_samples, 3))
     # Cholesky of a PSD 3x3 with a tiny jitter (sample clouds of a degenerate UT stay finite).
     jitter = 1e-9 * np.eye(3) * (np.trace(cov, axis1=1, axis2=2)[:, None, None] + 1e-12)
     L = np.linalg.cholesky(cov + jitter)
