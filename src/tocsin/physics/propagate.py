@@ -48,7 +48,9 @@ _INV_B2 = 1.0 / (B_M * B_M)
 
 def _density_rows(alt_m: FloatArray) -> FloatArray:
     """Air density (kg/m^3) at heights (m) from the 100 m table (clamped at both ends)."""
-    x = np.clip((alt_m - _RHO_H0_M) * (1.0 / _RHO_DH_M), 0.0, _RHO_LAST)
+    x = (alt_m - _RHO_H0_M) * (1.0 / _RHO_DH_M)
+    np.maximum(x, 0.0, out=x)  # ufuncs in place: np.clip's Python wrapper costs more than the work
+    np.minimum(x, _RHO_LAST, out=x)
     i = x.astype(np.intp)
     x -= i
     x *= _RHO_SLOPE.take(i)
