@@ -28,6 +28,7 @@ class EngineConfig:
     ``cycle_s``: prediction and alert decisions run at most this often (and after every scan when 0).
     ``predict_period_fraction``/``predict_max_period_s``: how often each track's impact is re-predicted.
     ``ingest``: plausibility limits on record times (implausible times, clock jumps).
+    ``predict_stagger``: spread of re-prediction times across tracks (0 = off).
     """
 
     lag_s: float = 5.0
@@ -38,6 +39,10 @@ class EngineConfig:
     # seconds minutes before it, when predictions change slowly and cost the most.
     predict_period_fraction: float = 0.05
     predict_max_period_s: float = 5.0
+    # Stagger s in [0, 1): each track re-predicts after (1 - s * phase) of its period, phase in [0, 1)
+    # fixed by its id, so tracks first predicted together (a salvo) spread their re-predictions over
+    # cycles instead of all falling due in one. Never later than unstaggered; 0 turns it off.
+    predict_stagger: float = 0.0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     ingest: IngestLimits = field(default_factory=IngestLimits)
     predict: PredictConfig = field(default_factory=PredictConfig)

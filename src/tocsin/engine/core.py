@@ -13,6 +13,7 @@ is what makes ``tocsin replay`` exact. The adapters (files, stdin, event log, CA
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,6 +180,9 @@ class Engine:
                 if math.isfinite(t_go)
                 else cfg.cycle_s
             )
+            if cfg.predict_stagger:
+                # Phase from the id (CRC-32: Python's hash is salted), stable across runs and replays.
+                period *= 1.0 - cfg.predict_stagger * (zlib.crc32(tid.encode()) / 4294967296.0)
             if t - t_pred >= period - 1e-9:
                 due.append(i)
         return np.array(due, dtype=np.int64)
