@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
 from tocsin.zones.synthetic import gaussian_predictions, ring_zone_set
 from tocsin.zones.threat import ThreatEvaluator
@@ -28,9 +29,34 @@ def test_wide_cloud_reaches_small_zones_that_get_almost_no_samples() -> None:
     assert set(ev.region_threat.tolist()) == {0}
 
 
-def test_narrow_cloud_region_is_the_zone_it_points_at() -> None:
+def test_narrow_cloud_gets_no_region_its_samples_resolve_the_zones() -> None:
     zones = _zones()
     cov = np.diag([300.0**2, 300.0**2])
     pred = gaussian_predictions(0.0, ["T1"], np.array([[40e3, 500.0]]), np.array([60.0]), cov)
     ev = ThreatEvaluator(zones).evaluate(pred)
-    assert ev.region_zone.tolist() == [2]
+    assert ev.region_zone.size == 0
+    assert ev.zone_probability()[2] > 0.0
+
+
+def test_region_times_follow_the_clouds_time_plane() -> None:
+    # A boost-like cloud whose impact time grows 1 s per km eastward (far end lands later), with 2 s
+    # of scatter about that plane: each region zone's earliest time is the plane at the zone's near
+    # edge plus the 5 % residual quantile (about -1.645 x 2 s), not the whole cloud's early time.
+    zones = _zones()
+    rng = np.random.default_rng(3)
+    cov = np.diag([20e3**2, 10e3**2])
+    pred = gaussian_predictions(0.0, ["T1"], np.array([[20e3, 0.0]]), np.array([300.0]), cov, n_samples=2000)
+    # The zone frame is centred on the zone set: measure east offsets from zone 1 (the cloud's mean).
+    x, _ = zones.project_lonlat(pred.samples_lon_deg[0], pred.samples_lat_deg[0])
+    x1 = shapely.get_x(shapely.centroid(zones.geoms_m[1]))
+    times = 300.0 + (np.asarray(x) - x1) / 1000.0 + rng.normal(0.0, 2.0, x.shape)
+    pred.samples_t_unix_s[0] = times
+    ev = ThreatEvaluator(zones).evaluate(pred)
+    got = dict(zip(ev.region_zone.tolist(), ev.region_t_early_unix_s.tolist(), strict=True))
+    assert sorted(got) == [0, 1, 2, 3]
+    half_diag_km = 0.2 * np.sqrt(2.0)  # 200 m zone: bounds 400 m square
+    for z, cx_km in zip([0, 1, 2, 3], [0.0, 20.0, 40.0, 60.0], strict=True):
+        want = 300.0 + (cx_km - 20.0) - half_diag_km - 1.645 * 2.0
+        assert abs(got[z] - want) < 0.6, (z, got[z], want)
+    # Later zones land later: the far zone's earliest time is a minute after the near zone's.
+    assert got[3] - got[0] > 55.0
