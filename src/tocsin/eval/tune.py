@@ -81,19 +81,20 @@ def capture_case(scenario_dir: Path, name: str | None = None) -> TuneCase:
     engine = Engine(sensors, zones)
     engine.cycle_capture = []
     preds: list[ImpactPredictions] = []
-    evaluate_fn = engine.threats.evaluate
+    step_fn = engine.policy.step
 
-    def recording(p: ImpactPredictions) -> ThreatEval:
-        preds.append(p)
-        return evaluate_fn(p)
+    def recording(t: float, ev: ThreatEval, postures: Any = ()) -> Any:
+        if engine.last_predictions is not None:
+            preds.append(engine.last_predictions)
+        return step_fn(t, ev, postures)
 
-    engine.threats.evaluate = recording  # type: ignore[method-assign,assignment]
+    engine.policy.step = recording  # type: ignore[method-assign,assignment]
     with open(d / "measurements.jsonl", encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             engine.push_line(line, i)
     engine.finish()
     ends = dict(zip(truth.objects, truth.t_last_s.tolist(), strict=True))
-    # finish() evaluates one empty prediction for its drain; cycles are the ones captured before it.
+    # finish() steps the policy on to drain after the last cycle: only the first len(cycles) count.
     preds = preds[: len(engine.cycle_capture)]
     return TuneCase(
         name or d.name, zones, load_events(d / "events.json"), first, engine.cycle_capture, ends, preds

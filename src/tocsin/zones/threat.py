@@ -28,7 +28,9 @@ Conservative choices (all documented in ``ThreatEvalConfig``):
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +131,82 @@ class ThreatEval:
     def __len__(self) -> int:
         return len(self.track_ids)
 
+    def select(self, idx: IntArray) -> ThreatEval:
+        """The evaluation of the threats at positions ``idx`` (increasing), their pairs renumbered."""
+        idx = np.asarray(idx, dtype=np.int64)
+        new = np.full(len(self), -1, dtype=np.int64)
+        new[idx] = np.arange(idx.size, dtype=np.int64)
+        per = {f: getattr(self, f)[idx] for f in _PER_THREAT}
+        kp = new[self.pair_threat] >= 0
+        kr = new[self.region_threat] >= 0
+        return dataclasses.replace(
+            self,
+            track_ids=tuple(self.track_ids[i] for i in idx.tolist()),
+            **per,
+            pair_threat=new[self.pair_threat[kp]],
+            pair_zone=self.pair_zone[kp],
+            pair_p=self.pair_p[kp],
+            pair_t_mean_unix_s=self.pair_t_mean_unix_s[kp],
+            pair_t_early_unix_s=self.pair_t_early_unix_s[kp],
+            region_threat=new[self.region_threat[kr]],
+            region_zone=self.region_zone[kr],
+            region_t_early_unix_s=self.region_t_early_unix_s[kr],
+        )
+
+    def split(self) -> list[ThreatEval]:
+        """One single-threat evaluation per threat, in order (pairs are sorted by threat: slices)."""
+        n = len(self)
+        bp = np.searchsorted(self.pair_threat, np.arange(n + 1))
+        br = np.searchsorted(self.region_threat, np.arange(n + 1))
+        zero = np.zeros(1, dtype=np.int64)
+        out = []
+        for i in range(n):
+            a, b, ra, rb = int(bp[i]), int(bp[i + 1]), int(br[i]), int(br[i + 1])
+            out.append(
+                dataclasses.replace(
+                    self,
+                    track_ids=(self.track_ids[i],),
+                    **{f: getattr(self, f)[i : i + 1] for f in _PER_THREAT},
+                    pair_threat=np.repeat(zero, b - a),
+                    pair_zone=self.pair_zone[a:b],
+                    pair_p=self.pair_p[a:b],
+                    pair_t_mean_unix_s=self.pair_t_mean_unix_s[a:b],
+                    pair_t_early_unix_s=self.pair_t_early_unix_s[a:b],
+                    region_threat=np.repeat(zero, rb - ra),
+                    region_zone=self.region_zone[ra:rb],
+                    region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
+                )
+            )
+        return out
+
+    @staticmethod
+    def concat(parts: Sequence[ThreatEval], t_unix_s: float) -> ThreatEval:
+        """Evaluations of disjoint threat batches (same zones and classes) as one, at ``t_unix_s``.
+
+        Each threat's evaluation depends on its own prediction only, so this equals evaluating the
+        concatenated predictions (pairs stay sorted by threat, then zone).
+        """
+        first = parts[0]
+        off = np.cumsum([0] + [len(p) for p in parts[:-1]])
+
+        def cat(name: str) -> Any:
+            return np.concatenate([getattr(p, name) for p in parts], axis=0)
+
+        return dataclasses.replace(
+            first,
+            t_unix_s=float(t_unix_s),
+            track_ids=tuple(x for p in parts for x in p.track_ids),
+            **{f: cat(f) for f in _PER_THREAT},
+            pair_threat=np.concatenate([p.pair_threat + o for p, o in zip(parts, off, strict=True)]),
+            pair_zone=cat("pair_zone"),
+            pair_p=cat("pair_p"),
+            pair_t_mean_unix_s=cat("pair_t_mean_unix_s"),
+            pair_t_early_unix_s=cat("pair_t_early_unix_s"),
+            region_threat=np.concatenate([p.region_threat + o for p, o in zip(parts, off, strict=True)]),
+            region_zone=cat("region_zone"),
+            region_t_early_unix_s=cat("region_t_early_unix_s"),
+        )
+
     def zone_probability(self, min_p: float = 0.0) -> FloatArray:
         """p_zone = 1 - prod_i (1 - p_iz) over usable threats (pairs with p >= ``min_p``), shape (Z,).
 
@@ -136,6 +214,20 @@ class ThreatEval:
         object inflate it, which errs on the safe side). A NaN p counts as 1.
         """
         return zone_probability(self.pair_zone, self.pair_p, self.n_zones, min_p)
+
+
+_PER_THREAT = (
+    "status",
+    "usable",
+    "boosting",
+    "landed",
+    "impact_t_unix_s",
+    "impact_t_early_unix_s",
+    "impact_t_late_unix_s",
+    "sigma_max_m",
+    "radius_m",
+    "class_prob",
+)
 
 
 def zone_probability(pair_zone: IntArray, pair_p: FloatArray, n_zones: int, min_p: float = 0.0) -> FloatArray:
