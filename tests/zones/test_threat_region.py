@@ -60,3 +60,32 @@ def test_region_times_follow_the_clouds_time_plane() -> None:
         assert abs(got[z] - want) < 0.6, (z, got[z], want)
     # Later zones land later: the far zone's earliest time is a minute after the near zone's.
     assert got[3] - got[0] > 55.0
+
+
+def test_split_and_concat_equal_one_batch_evaluation() -> None:
+    # The engine evaluates only freshly predicted tracks and re-assembles cached per-track results:
+    # that must give exactly the whole-batch evaluation (each threat depends on its own cloud only).
+    zones = _zones()
+    cov = np.array([np.diag([20e3**2, 10e3**2]), np.diag([300.0**2] * 2), np.diag([2e3**2] * 2)])
+    means = np.array([[20e3, 0.0], [40e3, 500.0], [60e3, -300.0]])
+    times = np.array([300.0, 60.0, 90.0])
+    pred = gaussian_predictions(0.0, ["A", "B", "C"], means, times, cov, n_samples=400)
+    ev = ThreatEvaluator(zones)
+    whole = ev.evaluate(pred)
+    # Evaluating the threats in batches [A], [B, C] and re-assembling gives the whole batch.
+    first = gaussian_predictions(0.0, ["A"], means[:1], times[:1], cov[:1], n_samples=400)
+    np.testing.assert_array_equal(first.samples_lat_deg[0], pred.samples_lat_deg[0])
+    first.samples_t_unix_s[0] = pred.samples_t_unix_s[0]  # times are drawn after all positions
+    bc = whole.select(np.array([1, 2]))
+    again = type(whole).concat([ev.evaluate(first), bc], whole.t_unix_s)
+    split = type(whole).concat(whole.split(), whole.t_unix_s)
+    for other in (again, split):
+        names = ("pair_threat", "pair_zone", "pair_p", "pair_t_mean_unix_s", "region_threat", "region_zone")
+        for name in names:
+            np.testing.assert_array_equal(getattr(other, name), getattr(whole, name))
+        np.testing.assert_array_equal(other.region_t_early_unix_s, whole.region_t_early_unix_s)
+        np.testing.assert_array_equal(other.sigma_max_m, whole.sigma_max_m)
+        assert other.track_ids == whole.track_ids
+    assert whole.region_zone.size > 0 and whole.pair_p.size > 0
+    sub = whole.select(np.array([1, 2]))
+    assert sub.track_ids == ("B", "C") and set(sub.pair_threat.tolist()) <= {0, 1}

@@ -564,7 +564,7 @@ class AlertPolicy:
                 and self.level[z] == LEVEL_TAKE_COVER
             ):
                 continue
-            self._maybe_close(z, t, p_zone, t_mean, threats, emit, bool(keep[z]))
+            self._maybe_close(z, t, p_zone, t_mean, threats, emit, bool(keep[z]), reg_who.get(z, []))
 
         self._forget(t)
         out.sort(key=lambda d: (_ISSUE_ORDER[d.level], d.zone_index))
@@ -579,6 +579,7 @@ class AlertPolicy:
         threats: list[str],
         emit: Any,
         wanted: bool = True,
+        in_region_of: Sequence[str] = (),
     ) -> None:
         c = self.config
         lvl = int(self.level[z])
@@ -628,7 +629,11 @@ class AlertPolicy:
                 landed_due.append(m.t_land_unix_s + hold)
                 all_cleared = False
                 continue
-            # Not landed: it must be cleared by a confident current prediction, else the zone stays.
+            # Not landed: it must be cleared by a confident current prediction, else the zone stays. A
+            # wide threat whose credible region holds the zone clears nothing (its per-zone p is ~0
+            # everywhere: that is what made it wide).
+            if tid in in_region_of:
+                return
             confident = m.usable and (not tc or (not m.boosting and m.sigma_max_m <= c.cancel_max_sigma_m))
             unwarranted = c.release_unwarranted and not wanted and not all_cleared
             if not (confident and p_zone[z] < p_off) and not unwarranted:
