@@ -376,15 +376,16 @@ class AlertPolicy:
         np.minimum.at(t_early, pz[rel], ev.pair_t_early_unix_s[usable_pair][rel])
         t_mean = np.full(nz, np.inf)
         np.minimum.at(t_mean, pz[rel], ev.pair_t_mean_unix_s[usable_pair][rel])
-        # Zone-sorted view of the pairs for per-zone threat lists.
-        zorder = np.argsort(pz, kind="stable")
-        zs_zone = pz[zorder]
+        # Pairs sorted by zone, then decreasing p, then threat, turned into Python lists once: each
+        # zone's threat list is then a slice (the per-zone loops below run over every open zone).
+        zorder = np.lexsort((pth, -pp, pz))
+        zbound = np.searchsorted(pz[zorder], np.arange(nz + 1)).tolist()
+        zs_ids = [ev.track_ids[i] for i in pth[zorder].tolist()]
+        zs_p = pp[zorder].tolist()
 
         def zone_pairs(z: int) -> tuple[list[str], list[float]]:
-            a, b = np.searchsorted(zs_zone, [z, z + 1])
-            idx = zorder[a:b]
-            o = np.lexsort((pth[idx], -pp[idx]))
-            return [ev.track_ids[int(pth[idx][k])] for k in o], [float(pp[idx][k]) for k in o]
+            a, b = zbound[z], zbound[z + 1]
+            return zs_ids[a:b], zs_p[a:b]
 
         scale = self._posture_scale[self.posture]
         p_pre = c.p_pre_alert_on * scale
