@@ -318,3 +318,24 @@ def test_low_new_threat_does_not_hold_a_landed_episode() -> None:
         out += pol.step(t, ev)
     assert levels(out)[:2] == ["take_cover", "all_clear"]
     assert Ta + 30.0 <= out[1].t_unix_s <= Ta + 32.0
+
+
+def test_cancel_confirmation_is_capped_by_the_time_left_to_impact() -> None:
+    # A rocket 40 s from impact seen to miss at k = 10: the 20 s confirmation would outlast most of the
+    # flight, so the clearing need only hold for a quarter of the time left to the late impact T + 2 s:
+    # x >= 0.25 * (42 - (10 + x)) -> x >= 6.4 s, i.e. the cancel comes at k = 17, well before impact.
+    zones = row_zones(1)
+    pol = AlertPolicy(zones, AlertConfig(cancel_confirm_s=20.0, cancel_confirm_frac=0.25))
+    T = T0 + 40.0
+    out = []
+    for k in range(40):
+        out += _step_p(pol, T0 + k, 0.3 if k < 10 else 0.0, T)
+    assert levels(out) == ["take_cover", "cancel"]
+    assert out[1].t_unix_s == T0 + 17.0
+    # With fraction 1 the same clearing needs x >= 32 - x: 16 s.
+    pol = AlertPolicy(zones, AlertConfig(cancel_confirm_s=20.0, cancel_confirm_frac=1.0))
+    out = []
+    for k in range(40):
+        out += _step_p(pol, T0 + k, 0.3 if k < 10 else 0.0, T)
+    assert levels(out) == ["take_cover", "cancel"]
+    assert out[1].t_unix_s == T0 + 26.0

@@ -53,3 +53,39 @@ def test_lost_wide_threat_warns_its_region_by_the_deadline() -> None:
         assert d.t_unix_s + 3.0 <= IMPACT_T - 2.0 * 5.0 - 90.0
     pre = [d for d in decisions if d.level == "pre_alert"]
     assert pre and min(d.t_unix_s for d in pre) <= T0 + 1.0, "pre-alert over the region from the start"
+
+
+def test_lost_wide_track_followed_by_a_narrow_one_no_longer_holds_other_zones() -> None:
+    # An infrared track (60 km cloud) is lost after its boost; every zone of its region takes cover by
+    # its deadline. At k = 230 a radar track (100 m cloud) of the same missile appears over zone 2 with
+    # the same impact time: it explains the lost track, so zones 0 and 1 are cancelled before the impact
+    # instead of sheltering until the lost track's latest impact plus its class hold; zone 2 stays.
+    zones = row_zones(3, shelter_s=90.0)
+    ev = ThreatEvaluator(zones)
+    policy = AlertPolicy(zones, AlertConfig())
+    decisions = []
+    for k in range(0, 330):
+        t = T0 + k
+        if k < 60:
+            e = _wide_eval(ev, t, True)
+        elif k >= 230:
+            pred = gaussian_predictions(
+                t, ["R1"], np.array([[3000.0, 0.0]]), np.array([IMPACT_T]), np.diag([100.0**2, 100.0**2])
+            )
+            e = ev.evaluate(pred)
+        else:
+            e = _wide_eval(ev, t, False)
+        decisions.extend(policy.step(t, e))
+    by_zone: dict[str, list[str]] = {}
+    for d in decisions:
+        if d.level in ("take_cover", "cancel", "all_clear"):
+            by_zone.setdefault(d.zone, []).append(d.level)
+    assert by_zone["z-00000"][:2] == ["take_cover", "cancel"]
+    assert by_zone["z-00001"][:2] == ["take_cover", "cancel"]
+    cancels = [d for d in decisions if d.level == "cancel" and d.zone in ("z-00000", "z-00001")]
+    assert all(d.t_unix_s < IMPACT_T - 30.0 for d in cancels)
+    assert all("T1 by R1" in d.reason for d in cancels)
+    # The zone the narrow track points at is still in shelter at the impact.
+    z2 = [d for d in decisions if d.zone == "z-00002" and d.t_unix_s <= IMPACT_T]
+    assert z2 and z2[0].level in ("take_cover", "pre_alert") and all(d.level != "cancel" for d in z2)
+    assert policy.threats["T1"].explained_by == "R1"

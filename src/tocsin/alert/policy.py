@@ -67,6 +67,9 @@ class ThreatMemory:
     ended: bool
     sigma_max_m: float
     t_last_usable_unix_s: float = -math.inf
+    # A lost track whose object a live narrow track now follows (an infrared track handed over to a
+    # radar under a new id, a duplicate track): it no longer holds any warning open by itself.
+    explained_by: str = ""
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,7 @@ class ThreatMemory:
             "t_last_usable_unix_s": self.t_last_usable_unix_s
             if math.isfinite(self.t_last_usable_unix_s)
             else None,
+            "explained_by": self.explained_by,
         }
 
 
@@ -313,6 +317,10 @@ class AlertPolicy:
                 )
                 if np.any(hit):
                     del self.regions[tid]
+                    m = self.threats.get(tid)
+                    if m is not None and not m.usable and not m.ended:
+                        who = sorted({ev.track_ids[int(k)] for k in ev.pair_threat[narrow_pairs][hit]})
+                        m.explained_by = who[0]
 
     def _region_view(self, t: float) -> tuple[FloatArray, dict[int, list[str]]]:
         """Per zone: earliest impact of the pending regions containing it, and those threats."""
@@ -368,15 +376,16 @@ class AlertPolicy:
         np.minimum.at(t_early, pz[rel], ev.pair_t_early_unix_s[usable_pair][rel])
         t_mean = np.full(nz, np.inf)
         np.minimum.at(t_mean, pz[rel], ev.pair_t_mean_unix_s[usable_pair][rel])
-        # Zone-sorted view of the pairs for per-zone threat lists.
-        zorder = np.argsort(pz, kind="stable")
-        zs_zone = pz[zorder]
+        # Pairs sorted by zone, then decreasing p, then threat, turned into Python lists once: each
+        # zone's threat list is then a slice (the per-zone loops below run over every open zone).
+        zorder = np.lexsort((pth, -pp, pz))
+        zbound = np.searchsorted(pz[zorder], np.arange(nz + 1)).tolist()
+        zs_ids = [ev.track_ids[i] for i in pth[zorder].tolist()]
+        zs_p = pp[zorder].tolist()
 
         def zone_pairs(z: int) -> tuple[list[str], list[float]]:
-            a, b = np.searchsorted(zs_zone, [z, z + 1])
-            idx = zorder[a:b]
-            o = np.lexsort((pth[idx], -pp[idx]))
-            return [ev.track_ids[int(pth[idx][k])] for k in o], [float(pp[idx][k]) for k in o]
+            a, b = zbound[z], zbound[z + 1]
+            return zs_ids[a:b], zs_p[a:b]
 
         scale = self._posture_scale[self.posture]
         p_pre = c.p_pre_alert_on * scale
@@ -556,7 +565,7 @@ class AlertPolicy:
                 and self.level[z] == LEVEL_TAKE_COVER
             ):
                 continue
-            self._maybe_close(z, t, p_zone, t_mean, threats, emit, bool(keep[z]))
+            self._maybe_close(z, t, p_zone, t_mean, threats, emit, bool(keep[z]), reg_who.get(z, []))
 
         self._forget(t)
         out.sort(key=lambda d: (_ISSUE_ORDER[d.level], d.zone_index))
@@ -571,6 +580,7 @@ class AlertPolicy:
         threats: list[str],
         emit: Any,
         wanted: bool = True,
+        in_region_of: Sequence[str] = (),
     ) -> None:
         c = self.config
         lvl = int(self.level[z])
@@ -589,11 +599,15 @@ class AlertPolicy:
             return
         p_off = c.p_cancel if tc else c.p_pre_alert_off
         landed_due: list[float] = []
+        explained: list[str] = []
         all_cleared = True
         for tid in threats:
             m = self.threats.get(tid)
             if m is None:
                 return  # unknown (forgotten) threats never end a warning
+            if m.explained_by and not m.usable:
+                explained.append(f"{tid} by {m.explained_by}")
+                continue  # followed by a live narrow track, which holds the zone if it must
             landed = m.ended or (math.isfinite(m.t_land_unix_s) and t >= m.t_land_unix_s)
             if landed:
                 # Landed away from the zone (its last confident prediction gave the zone ~0): no hold.
@@ -616,7 +630,11 @@ class AlertPolicy:
                 landed_due.append(m.t_land_unix_s + hold)
                 all_cleared = False
                 continue
-            # Not landed: it must be cleared by a confident current prediction, else the zone stays.
+            # Not landed: it must be cleared by a confident current prediction, else the zone stays. A
+            # wide threat whose credible region holds the zone clears nothing (its per-zone p is ~0
+            # everywhere: that is what made it wide).
+            if tid in in_region_of:
+                return
             confident = m.usable and (not tc or (not m.boosting and m.sigma_max_m <= c.cancel_max_sigma_m))
             unwarranted = c.release_unwarranted and not wanted and not all_cleared
             if not (confident and p_zone[z] < p_off) and not unwarranted:
@@ -625,12 +643,24 @@ class AlertPolicy:
         if all_cleared:
             min_dwell = c.take_cover_min_dwell_s if tc else c.pre_alert_min_dwell_s
             low_for = t - self.low_since_t_unix_s[z]
-            confirm = c.cancel_confirm_s if tc else 0.0
+            # The clearing must hold for cancel_confirm_s, or for cancel_confirm_frac of the time left
+            # to the episode threats' earliest predicted impact when that is shorter: a confirmation
+            # that outlasts the flight keeps people sheltered from a rocket already seen to miss.
+            t_left = min(
+                (
+                    self.threats[tid].t_land_unix_s - c.impact_margin_s - t
+                    for tid in threats
+                    if self.threats[tid].usable and math.isfinite(self.threats[tid].t_land_unix_s)
+                ),
+                default=math.inf,
+            )
+            confirm = min(c.cancel_confirm_s, c.cancel_confirm_frac * max(t_left, 0.0)) if tc else 0.0
             if self.low_updates[z] >= c.off_updates and dwell >= min_dwell and low_for >= confirm:
                 reason = (
                     f"cancel: p_zone {p_zone[z]:.4f} < {p_off:.4f} for {int(self.low_updates[z])} updates "
                     f"({low_for:.0f} s) with confident predictions of every threat ({', '.join(threats)}) "
                     "before impact"
+                    + (f"; lost tracks followed by live ones: {', '.join(explained)}" if explained else "")
                 )
                 if tc:
                     self.cancel_t_unix_s[z] = t
@@ -641,12 +671,13 @@ class AlertPolicy:
         # A threat that still shows p >= p_negligible but would not open this zone's warning now (below
         # the cost-loss floor, before its time-to-shelter deadline) does not hold a landed episode open:
         # if it later warrants shelter it opens its own warning (the time rule keeps it timely).
-        due = max(landed_due)
+        due = max(landed_due) if landed_due else t
         quiet = p_zone[z] < c.p_negligible or (c.release_unwarranted and not wanted)
         if t >= due and quiet:
             reason = (
                 f"all clear: every threat ({', '.join(threats)}) landed (away from the zone without hold, "
                 f"else after its class hold), was lost or moved away; due {_fmt_t(due, t)}"
+                + (f"; lost tracks followed by live ones: {', '.join(explained)}" if explained else "")
             )
             self._close(z)
             emit(z, "all_clear", "landed", reason, threats, math.nan)

@@ -159,12 +159,13 @@ class AlertConfig:
       halves take_cover episodes and shelter time on al-asad-2020 for -0.1 warning efficiency; the
       floor at the deadline keeps short-flight rockets warned as early as before).
     Cancel: p_zone < ``p_cancel`` for ``off_updates`` consecutive updates and for at least
-      ``cancel_confirm_s`` (a prediction that flickers away for a few updates must not cancel and
-      re-warn), every threat of the episode ballistic (not boosting) with sigma_max <=
-      ``cancel_max_sigma_m``, before its impact, and at least ``take_cover_min_dwell_s`` after the
-      take_cover. Re-opening: for ``reopen_memory_s`` after a cancel, a zone whose current threats were
-      all in the cancelled episode takes cover by probability only at p >= ``p_reopen`` (hysteresis;
-      the time-to-shelter rule is unchanged).
+      ``cancel_confirm_s`` (a prediction that flickers away for a few updates must not cancel and re-warn),
+      or ``cancel_confirm_frac`` of the time left to the threats' predicted impact when that is shorter (a
+      short rocket flight cannot wait 20 s), every threat of the episode ballistic (not boosting) with
+      sigma_max <= ``cancel_max_sigma_m``, before its impact, and at least ``take_cover_min_dwell_s`` after
+      the take_cover. Re-opening: for ``reopen_memory_s`` after a cancel, a zone whose current threats were
+      all in the cancelled episode takes cover by probability only at p >= ``p_reopen`` (hysteresis; the
+      time-to-shelter rule is unchanged).
     All clear: every threat landed (predicted late impact time + ``impact_margin_s`` passed, or the
       track ended at the ground) or was lost (then its last predicted time counts), plus the hold of its
       class (``hold_by_class`` prefix match on every class with probability >= ``hold_class_min_prob``,
@@ -200,6 +201,7 @@ class AlertConfig:
     p_cancel: float = 0.005
     off_updates: int = 3
     cancel_confirm_s: float = 20.0
+    cancel_confirm_frac: float = 0.25
     p_reopen: float = 0.25
     reopen_memory_s: float = 300.0
     theta_far_factor: float = 4.0

@@ -94,6 +94,7 @@ class Engine:
         self._postures: list[PostureChange] = []
         self.last_predictions: ImpactPredictions | None = None
         self._pred_cache: dict[str, tuple[float, ImpactPredictions]] = {}  # id -> (t, 1-row prediction)
+        self._eval_cache: dict[str, ThreatEval] = {}  # id -> zone evaluation of its cached prediction
         # Optional capture of every decision cycle's policy input (t, threat evaluation, postures), for
         # tuning the alert policy offline without re-running tracking and prediction.
         self.cycle_capture: list[tuple[float, ThreatEval, list[PostureChange]]] | None = None
@@ -199,17 +200,34 @@ class Engine:
                 snapshot.select(due), config=self.config.predict, launch_estimates=launch.select(due)
             )
             out.prediction_rows.extend(prediction_rows(fresh))
+            # Zones are evaluated only for the tracks predicted this cycle; the others reuse their
+            # cached per-track evaluation (a threat's evaluation depends on its own prediction only).
+            fresh_eval = self.threats.evaluate(ImpactPredictions.concat([fresh], t)).split()
             for k, tid in enumerate(fresh.track_ids):
                 self._pred_cache[tid] = (t, fresh.select(np.array([k])))
+                self._eval_cache[tid] = fresh_eval[k]
         live = set(snapshot.track_ids)
         for tid in [k for k in self._pred_cache if k not in live]:
             del self._pred_cache[tid]
+            self._eval_cache.pop(tid, None)
         if len(snapshot):
             preds = ImpactPredictions.concat([self._pred_cache[tid][1] for tid in snapshot.track_ids], t)
+            # A prediction without a finite impact time is evaluated with the decision time as its
+            # fallback time: re-evaluate those cached rows now, as a whole-batch evaluation would.
+            stale = [
+                i
+                for i, tid in enumerate(snapshot.track_ids)
+                if self._pred_cache[tid][0] != t and not math.isfinite(float(preds.impact_t_unix_s[i]))
+            ]
+            if stale:
+                again = self.threats.evaluate(preds.select(np.array(stale, dtype=np.int64))).split()
+                for i, e in zip(stale, again, strict=True):
+                    self._eval_cache[snapshot.track_ids[i]] = e
+            evaluation = ThreatEval.concat([self._eval_cache[tid] for tid in snapshot.track_ids], t)
         else:
             preds = predict_impacts(snapshot, config=self.config.predict)
+            evaluation = self.threats.evaluate(preds)
         self.last_predictions = preds
-        evaluation = self.threats.evaluate(preds)
         postures = [p for p in self._postures if p.t_unix_s <= t]
         self._postures = [p for p in self._postures if p.t_unix_s > t]
         if self.cycle_capture is not None:

@@ -18,6 +18,7 @@ files of this tool only (trusted input); they are never part of the contract.
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
 import sys
@@ -36,9 +37,10 @@ from tocsin.eval.baselines import oracle_alerts, whole_area_alerts
 from tocsin.eval.scorecard import DEFAULT_DELAY_S, Scorecard, score_alerts
 from tocsin.eval.truth import ObjectEvent, load_events
 from tocsin.predict.impact import predict_impacts
+from tocsin.predict.types import ImpactPredictions
 from tocsin.track.types import TrackSnapshot
 from tocsin.zones.load import ZoneSet
-from tocsin.zones.threat import ThreatEval, ThreatEvaluator
+from tocsin.zones.threat import ThreatEval, ThreatEvalConfig, ThreatEvaluator
 
 Cycle = tuple[float, ThreatEval, list[PostureChange]]
 
@@ -53,6 +55,9 @@ class TuneCase:
     first_detection_s: dict[str, float]
     cycles: list[Cycle]
     truth_end_s: dict[str, float] = field(default_factory=dict)
+    # The impact predictions each cycle evaluated (same order as ``cycles``): lets a changed zone
+    # evaluation be replayed without re-running tracking and prediction (``reevaluate``).
+    predictions: list[ImpactPredictions] = field(default_factory=list)
 
 
 def capture_case(scenario_dir: Path, name: str | None = None) -> TuneCase:
@@ -75,12 +80,37 @@ def capture_case(scenario_dir: Path, name: str | None = None) -> TuneCase:
     first = first_detection_times(sensors, scans, truth)
     engine = Engine(sensors, zones)
     engine.cycle_capture = []
+    preds: list[ImpactPredictions] = []
+    step_fn = engine.policy.step
+
+    def recording(t: float, ev: ThreatEval, postures: Any = ()) -> Any:
+        if engine.last_predictions is not None:
+            preds.append(engine.last_predictions)
+        return step_fn(t, ev, postures)
+
+    engine.policy.step = recording  # type: ignore[method-assign,assignment]
     with open(d / "measurements.jsonl", encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             engine.push_line(line, i)
     engine.finish()
     ends = dict(zip(truth.objects, truth.t_last_s.tolist(), strict=True))
-    return TuneCase(name or d.name, zones, load_events(d / "events.json"), first, engine.cycle_capture, ends)
+    # finish() steps the policy on to drain after the last cycle: only the first len(cycles) count.
+    preds = preds[: len(engine.cycle_capture)]
+    return TuneCase(
+        name or d.name, zones, load_events(d / "events.json"), first, engine.cycle_capture, ends, preds
+    )
+
+
+def reevaluate(case: TuneCase, config: ThreatEvalConfig) -> TuneCase:
+    """The case with every cycle's threat evaluation recomputed from its captured predictions."""
+    if len(case.predictions) != len(case.cycles):
+        raise ValueError(f"{case.name}: captured without predictions, cannot re-evaluate")
+    ev = ThreatEvaluator(case.zones, config)
+    pairs = zip(case.cycles, case.predictions, strict=True)
+    cycles = [(t, ev.evaluate(p), post) for (t, _, post), p in pairs]
+    return TuneCase(
+        case.name, case.zones, case.events, case.first_detection_s, cycles, case.truth_end_s, case.predictions
+    )
 
 
 def save_case(case: TuneCase, path: Path) -> None:
@@ -88,9 +118,18 @@ def save_case(case: TuneCase, path: Path) -> None:
     Path(path).write_bytes(pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+class _CaseUnpickler(pickle.Unpickler):
+    """Resolves classes pickled by ``python -m tocsin.eval.tune`` (module ``__main__``) to this module."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "__main__":
+            module = __name__
+        return super().find_class(module, name)
+
+
 def load_case(path: Path) -> TuneCase:
     """Load a case written by ``save_case`` (trusted local file only)."""
-    case = pickle.loads(Path(path).read_bytes())  # own scratch file: trusted
+    case = _CaseUnpickler(io.BytesIO(Path(path).read_bytes())).load()  # own scratch file: trusted
     if not isinstance(case, TuneCase):
         raise TypeError(f"{path} does not hold a TuneCase")
     return case

@@ -28,7 +28,9 @@ Conservative choices (all documented in ``ThreatEvalConfig``):
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +77,10 @@ class ThreatEvalConfig:
     # zones): the policy warns them by their deadline ("a predicted impact between two settlements
     # alerts both", domain.md 3.4).
     region_prob: float = 0.99
+    # Only threats at least this wide (largest 1-sigma impact axis, m) get region pairs: a narrower
+    # cloud resolves zones by its samples. Keep it <= AlertConfig.region_min_sigma_m (the policy's
+    # "wide" test), else the policy would look for regions that were never computed.
+    region_min_sigma_m: float = 5000.0
     region_vertices: int = 32
     early_quantile: float = 0.05  # "earliest plausible" impact time in a zone
     late_quantile: float = 0.95  # "latest plausible" impact time of a threat (landing)
@@ -125,6 +131,82 @@ class ThreatEval:
     def __len__(self) -> int:
         return len(self.track_ids)
 
+    def select(self, idx: IntArray) -> ThreatEval:
+        """The evaluation of the threats at positions ``idx`` (increasing), their pairs renumbered."""
+        idx = np.asarray(idx, dtype=np.int64)
+        new = np.full(len(self), -1, dtype=np.int64)
+        new[idx] = np.arange(idx.size, dtype=np.int64)
+        per = {f: getattr(self, f)[idx] for f in _PER_THREAT}
+        kp = new[self.pair_threat] >= 0
+        kr = new[self.region_threat] >= 0
+        return dataclasses.replace(
+            self,
+            track_ids=tuple(self.track_ids[i] for i in idx.tolist()),
+            **per,
+            pair_threat=new[self.pair_threat[kp]],
+            pair_zone=self.pair_zone[kp],
+            pair_p=self.pair_p[kp],
+            pair_t_mean_unix_s=self.pair_t_mean_unix_s[kp],
+            pair_t_early_unix_s=self.pair_t_early_unix_s[kp],
+            region_threat=new[self.region_threat[kr]],
+            region_zone=self.region_zone[kr],
+            region_t_early_unix_s=self.region_t_early_unix_s[kr],
+        )
+
+    def split(self) -> list[ThreatEval]:
+        """One single-threat evaluation per threat, in order (pairs are sorted by threat: slices)."""
+        n = len(self)
+        bp = np.searchsorted(self.pair_threat, np.arange(n + 1))
+        br = np.searchsorted(self.region_threat, np.arange(n + 1))
+        zero = np.zeros(1, dtype=np.int64)
+        out = []
+        for i in range(n):
+            a, b, ra, rb = int(bp[i]), int(bp[i + 1]), int(br[i]), int(br[i + 1])
+            out.append(
+                dataclasses.replace(
+                    self,
+                    track_ids=(self.track_ids[i],),
+                    **{f: getattr(self, f)[i : i + 1] for f in _PER_THREAT},
+                    pair_threat=np.repeat(zero, b - a),
+                    pair_zone=self.pair_zone[a:b],
+                    pair_p=self.pair_p[a:b],
+                    pair_t_mean_unix_s=self.pair_t_mean_unix_s[a:b],
+                    pair_t_early_unix_s=self.pair_t_early_unix_s[a:b],
+                    region_threat=np.repeat(zero, rb - ra),
+                    region_zone=self.region_zone[ra:rb],
+                    region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
+                )
+            )
+        return out
+
+    @staticmethod
+    def concat(parts: Sequence[ThreatEval], t_unix_s: float) -> ThreatEval:
+        """Evaluations of disjoint threat batches (same zones and classes) as one, at ``t_unix_s``.
+
+        Each threat's evaluation depends on its own prediction only, so this equals evaluating the
+        concatenated predictions (pairs stay sorted by threat, then zone).
+        """
+        first = parts[0]
+        off = np.cumsum([0] + [len(p) for p in parts[:-1]])
+
+        def cat(name: str) -> Any:
+            return np.concatenate([getattr(p, name) for p in parts], axis=0)
+
+        return dataclasses.replace(
+            first,
+            t_unix_s=float(t_unix_s),
+            track_ids=tuple(x for p in parts for x in p.track_ids),
+            **{f: cat(f) for f in _PER_THREAT},
+            pair_threat=np.concatenate([p.pair_threat + o for p, o in zip(parts, off, strict=True)]),
+            pair_zone=cat("pair_zone"),
+            pair_p=cat("pair_p"),
+            pair_t_mean_unix_s=cat("pair_t_mean_unix_s"),
+            pair_t_early_unix_s=cat("pair_t_early_unix_s"),
+            region_threat=np.concatenate([p.region_threat + o for p, o in zip(parts, off, strict=True)]),
+            region_zone=cat("region_zone"),
+            region_t_early_unix_s=cat("region_t_early_unix_s"),
+        )
+
     def zone_probability(self, min_p: float = 0.0) -> FloatArray:
         """p_zone = 1 - prod_i (1 - p_iz) over usable threats (pairs with p >= ``min_p``), shape (Z,).
 
@@ -132,6 +214,20 @@ class ThreatEval:
         object inflate it, which errs on the safe side). A NaN p counts as 1.
         """
         return zone_probability(self.pair_zone, self.pair_p, self.n_zones, min_p)
+
+
+_PER_THREAT = (
+    "status",
+    "usable",
+    "boosting",
+    "landed",
+    "impact_t_unix_s",
+    "impact_t_early_unix_s",
+    "impact_t_late_unix_s",
+    "sigma_max_m",
+    "radius_m",
+    "class_prob",
+)
 
 
 def zone_probability(pair_zone: IntArray, pair_p: FloatArray, n_zones: int, min_p: float = 0.0) -> FloatArray:
@@ -161,6 +257,8 @@ class _RadiusGrid:
     nx: int
     ny: int
     cell_ids: IntArray  # sorted unique occupied cells (U,)
+    # (nx * ny,) dense lookup: cell id -> index into cell_ids, -1 when unoccupied
+    cell_pos: np.ndarray[Any, np.dtype[np.int32]]
     cell_start: IntArray  # (U,) start into entry arrays
     cell_count: IntArray  # (U,)
     entry_zone: IntArray  # (P,)
@@ -221,6 +319,10 @@ def _build_grid(
     order = np.argsort(cid, kind="stable")
     cid = cid[order]
     uniq, start, count = np.unique(cid, return_index=True, return_counts=True)
+    # Dense cell -> occupied-cell lookup (int32: at most max_grid_cells + a row of cells): one gather
+    # per sample instead of a binary search.
+    cell_pos = np.full(nx * ny, -1, dtype=np.int32)
+    cell_pos[uniq] = np.arange(uniq.size, dtype=np.int32)
     return _RadiusGrid(
         buffered=buffered,
         bounds=bounds,
@@ -230,6 +332,7 @@ def _build_grid(
         nx=nx,
         ny=ny,
         cell_ids=uniq.astype(np.int64),
+        cell_pos=cell_pos,
         cell_start=start.astype(np.int64),
         cell_count=count.astype(np.int64),
         entry_zone=zone[order],
@@ -244,11 +347,10 @@ def _points_in_zones(grid: _RadiusGrid, x: FloatArray, y: FloatArray) -> tuple[I
     inside = (fx >= 0) & (fx < grid.nx) & (fy >= 0) & (fy < grid.ny)
     pts = np.flatnonzero(inside)
     cid = fy[pts].astype(np.int64) * grid.nx + fx[pts].astype(np.int64)
-    pos = np.searchsorted(grid.cell_ids, cid)
-    pos_c = np.minimum(pos, grid.cell_ids.shape[0] - 1)
-    hit = grid.cell_ids[pos_c] == cid if grid.cell_ids.size else np.zeros(cid.shape, dtype=bool)
+    pos = grid.cell_pos[cid]
+    hit = pos >= 0
     pts = pts[hit]
-    pos_c = pos_c[hit]
+    pos_c = pos[hit].astype(np.int64)
     cnt = grid.cell_count[pos_c]
     p_rep = np.repeat(pts, cnt)
     e = np.repeat(grid.cell_start[pos_c] - np.cumsum(cnt) + cnt, cnt) + np.arange(
@@ -283,6 +385,8 @@ class ThreatEvaluator:
     zones: ZoneSet
     config: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
     _grids: dict[float, _RadiusGrid] = field(default_factory=dict, repr=False)
+    _centroids: FloatArray | None = field(default=None, repr=False)
+    _half_diag: FloatArray | None = field(default=None, repr=False)
 
     def grid(self, radius_m: float) -> _RadiusGrid:
         """The cached grid for one (already rounded) buffer radius in metres."""
@@ -429,9 +533,11 @@ class ThreatEvaluator:
             pidx = np.zeros(0, dtype=np.int64)
             zidx = np.zeros(0, dtype=np.int64)
         # flat index = threat * S + rank, so sorting by (threat, zone, flat) orders times within a pair.
+        # Each threat's hits come from one radius group in increasing flat index, so a stable sort by
+        # the (threat, zone) key alone keeps that order.
         thr = pidx // max(s, 1)
         key = thr * max(n_zones, 1) + zidx
-        o = np.lexsort((pidx, key))
+        o = np.argsort(key, kind="stable")
         key = key[o]
         tt = t_sorted.ravel()[pidx[o]]
         if key.size:
@@ -447,10 +553,11 @@ class ThreatEvaluator:
             pair_threat = pair_zone = np.zeros(0, dtype=np.int64)
             pair_p = pair_t_mean = pair_t_early = np.zeros(0)
 
-        region_threat, region_zone = self._credible_region_pairs(pred, usable & mean_ok & cov_ok, cov, radius)
-        region_t_early = self._region_times(region_threat, region_zone, x, y, t_sorted, fin, t_early_all)
         ev = np.linalg.eigvalsh(np.where(cov_ok[:, None, None], cov, 0.0)) if n else np.zeros((0, 2))
         sigma_max = np.where(cov_ok, np.sqrt(np.maximum(ev[:, -1], 0.0)), np.nan) if n else np.zeros(0)
+        wide = usable & mean_ok & cov_ok & (np.nan_to_num(sigma_max, nan=0.0) >= c.region_min_sigma_m)
+        region_threat, region_zone = self._credible_region_pairs(pred, wide, cov, radius)
+        region_t_early = self._region_times(region_threat, region_zone, x, y, t_sorted, fin, t_early_all)
         return ThreatEval(
             t_unix_s=float(pred.t_unix_s),
             n_zones=n_zones,
@@ -486,51 +593,105 @@ class ThreatEvaluator:
         fin: BoolArray,
         t_early_all: FloatArray,
     ) -> FloatArray:
-        """Per region pair: early quantile of the times of the threat's samples nearest the zone (s)."""
+        """Per region pair: earliest plausible impact time of the threat on the zone (Unix s).
+
+        A wide cloud's impact time varies across it (a boost cloud is a banana: near and far ends land
+        minutes apart), so each region threat gets a least-squares time plane t ~ a + b x + c y over its
+        samples (ordinary least squares, normal equations); the pair's time is the plane at the zone's
+        point earliest along the plane's gradient (centroid minus the zone's half-diagonal) plus the
+        ``early_quantile`` of the threat's plane residuals. O(S) per threat and O(1) per pair, where
+        the nearest-samples quantile it replaces cost O(S) per pair. Threats without enough samples
+        take their whole-cloud early time.
+        """
+        out = np.asarray(t_early_all[r_threat], dtype=np.float64).copy()
         if r_threat.size == 0 or x.shape[1] == 0:
-            return np.asarray(t_early_all[r_threat], dtype=np.float64)
-        c = np.asarray(shapely.centroid(self.zones.geoms_m))
-        cx = shapely.get_x(c)[r_zone]
-        cy = shapely.get_y(c)[r_zone]
-        d = np.hypot(x[r_threat] - cx[:, None], y[r_threat] - cy[:, None])
-        d = np.where(fin[r_threat], d, np.inf)
-        k = max(5, x.shape[1] // 10)
-        k = min(k, x.shape[1])
-        near = np.argpartition(d, k - 1, axis=1)[:, :k]
-        tn = np.take_along_axis(np.where(fin[r_threat], t[r_threat], np.nan), near, axis=1)
-        with np.errstate(invalid="ignore"):
-            q = np.nanquantile(np.where(np.isfinite(tn), tn, np.nan), self.config.early_quantile, axis=1)
-        return np.asarray(np.where(np.isfinite(q), q, t_early_all[r_threat]), dtype=np.float64)
+            return out
+        thr, inv = np.unique(r_threat, return_inverse=True)
+        f = fin[thr]
+        n = f.sum(axis=1).astype(np.float64)
+        xs = np.where(f, x[thr], 0.0)
+        ys = np.where(f, y[thr], 0.0)
+        ts = np.where(f, t[thr], 0.0)
+        # Centre per threat before the fit (conditioning: Unix seconds and 1e5 m coordinates).
+        nn = np.maximum(n, 1.0)
+        mx, my, mt = xs.sum(1) / nn, ys.sum(1) / nn, ts.sum(1) / nn
+        dx = np.where(f, xs - mx[:, None], 0.0)
+        dy = np.where(f, ys - my[:, None], 0.0)
+        dt = np.where(f, ts - mt[:, None], 0.0)
+        sxx, sxy, syy = (dx * dx).sum(1), (dx * dy).sum(1), (dy * dy).sum(1)
+        sxt, syt = (dx * dt).sum(1), (dy * dt).sum(1)
+        det = sxx * syy - sxy * sxy
+        ok = (n >= 3) & (det > 1e-12 * np.maximum(sxx * syy, 1e-300))
+        sdet = np.where(ok, det, 1.0)
+        b = np.where(ok, (syy * sxt - sxy * syt) / sdet, 0.0)
+        c = np.where(ok, (sxx * syt - sxy * sxt) / sdet, 0.0)
+        res = np.where(f, dt - b[:, None] * dx - c[:, None] * dy, np.inf)
+        k = np.floor(self.config.early_quantile * np.maximum(n - 1, 0)).astype(np.int64)
+        res_q = np.take_along_axis(np.sort(res, axis=1), k[:, None], axis=1)[:, 0]
+        cxy = self._zone_centroids()
+        half = self._zone_half_diag()
+        zx = cxy[r_zone, 0] - mx[inv]
+        zy = cxy[r_zone, 1] - my[inv]
+        grad = np.hypot(b, c)[inv]
+        tz = mt[inv] + b[inv] * zx + c[inv] * zy - grad * half[r_zone] + res_q[inv]
+        good = ok[inv] & np.isfinite(tz)
+        out[good] = tz[good]
+        return out
+
+    def _zone_centroids(self) -> FloatArray:
+        if self._centroids is None:
+            cen = shapely.centroid(self.zones.geoms_m)
+            self._centroids = np.column_stack([shapely.get_x(cen), shapely.get_y(cen)])
+        return self._centroids
+
+    def _zone_half_diag(self) -> FloatArray:
+        if self._half_diag is None:
+            b = np.asarray(shapely.bounds(self.zones.geoms_m), dtype=np.float64).reshape(-1, 4)
+            self._half_diag = 0.5 * np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        return self._half_diag
 
     def _credible_region_pairs(
         self, pred: ImpactPredictions, ok: BoolArray, cov: FloatArray, radius_m: FloatArray
     ) -> tuple[IntArray, IntArray]:
-        """(threat, zone) pairs whose zone touches the threat's credible ellipse widened by its radius.
+        """(threat, zone) pairs whose zone may touch the threat's credible ellipse widened by its radius.
 
-        The ellipse is the ``region_prob`` contour of the 2-D Gaussian impact (semi-axes
-        sqrt(chi2_2(p) * eigenvalue), chi2_2(p) = -2 ln(1 - p)), drawn in the zones' metric frame;
-        the east/north axes are taken as the frame's x/y (aeqd, near-isometric within ~300 km).
+        The ellipse is the ``region_prob`` contour of the 2-D Gaussian impact: Mahalanobis distance
+        sqrt(k2), k2 = chi2_2(p) = -2 ln(1 - p). A zone is in when its centroid's Mahalanobis distance
+        is at most sqrt(k2) + (half-diagonal + radius) / sigma_min: moving a point by e metres changes
+        its Mahalanobis distance by at most e / sigma_min, so every zone that reaches the widened
+        ellipse is kept (a superset, wider by at most that margin along the major axis). Candidates
+        come from a bounding-box query of the zone index; east/north are taken as the frame's x/y
+        (aeqd, near-isometric within ~300 km).
         """
         ii = np.flatnonzero(ok)
         if ii.size == 0 or len(self.zones) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        k2 = -2.0 * math.log(1.0 - self.config.region_prob)
-        w, v = np.linalg.eigh(cov[ii])
-        axes = v * np.sqrt(np.maximum(w, 0.0) * k2)[:, None, :]  # (M, 2, 2): columns scaled
-        ang = np.linspace(0.0, 2.0 * math.pi, self.config.region_vertices, endpoint=False)
-        unit = np.stack([np.cos(ang), np.sin(ang)], axis=0)  # (2, K)
-        pts = np.einsum("mij,jk->mki", axes, unit)  # (M, K, 2)
-        # Widen by the danger radius along each vertex's outward direction (a conservative buffer).
-        norm = np.linalg.norm(pts, axis=2, keepdims=True)
-        pts = pts * (1.0 + radius_m[ii][:, None, None] / np.maximum(norm, 1e-9))
+        k = math.sqrt(-2.0 * math.log(1.0 - self.config.region_prob))
+        cv = cov[ii]
         mx, my = self.zones.project_lonlat(pred.impact_lon_deg[ii], pred.impact_lat_deg[ii])
-        pts[:, :, 0] += np.asarray(mx)[:, None]
-        pts[:, :, 1] += np.asarray(my)[:, None]
-        rings = np.concatenate([pts, pts[:, :1, :]], axis=1)
-        polys = shapely.polygons(rings)
-        q_threat, q_zone = self.zones.tree.query(polys, predicate="intersects")
-        order = np.lexsort((q_zone, q_threat))
-        return ii[q_threat[order]].astype(np.int64), np.asarray(q_zone[order], dtype=np.int64)
+        mx = np.asarray(mx, dtype=np.float64)
+        my = np.asarray(my, dtype=np.float64)
+        half = self._zone_half_diag()
+        reach = half.max() + radius_m[ii]
+        # Bounding box of the widened ellipse: half-widths k sqrt(var) + reach.
+        hx = k * np.sqrt(np.maximum(cv[:, 0, 0], 0.0)) + reach
+        hy = k * np.sqrt(np.maximum(cv[:, 1, 1], 0.0)) + reach
+        boxes = shapely.box(mx - hx, my - hy, mx + hx, my + hy)
+        q_threat, q_zone = self.zones.tree.query(boxes)
+        w = np.linalg.eigvalsh(cv)
+        sig_min = np.sqrt(np.maximum(w[:, 0], 1e-6))
+        det = cv[:, 0, 0] * cv[:, 1, 1] - cv[:, 0, 1] * cv[:, 1, 0]
+        det = np.where(det > 0, det, np.inf)
+        cxy = self._zone_centroids()
+        dx = cxy[q_zone, 0] - mx[q_threat]
+        dy = cxy[q_zone, 1] - my[q_threat]
+        a, b_, d = cv[q_threat, 0, 0], cv[q_threat, 0, 1], cv[q_threat, 1, 1]
+        m2 = (d * dx * dx - 2.0 * b_ * dx * dy + a * dy * dy) / det[q_threat]
+        margin = (half[q_zone] + radius_m[ii][q_threat]) / sig_min[q_threat]
+        keep = np.sqrt(np.maximum(m2, 0.0)) <= k + margin
+        qt, qz = q_threat[keep], q_zone[keep]
+        order = np.lexsort((qz, qt))
+        return ii[qt[order]].astype(np.int64), np.asarray(qz[order], dtype=np.int64)
 
     def _with_fallback(
         self,
