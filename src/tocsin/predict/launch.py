@@ -425,10 +425,6 @@ def ballistic_consistent(
     r = s[:, :3] - x[keep, :3]
     S = P[keep][:, :3, :3] + np.eye(3) * _GATE_FLOOR_M**2
     d2 = np.einsum("ki,ki->k", r, np.linalg.solve(S, r[..., None])[..., 0])
-    import os
-
-    if os.environ.get("LDEBUG"):
-        print("GATE", float(np.mean(d2)) / 3.0, dt.size, np.linalg.norm(x[0, 3:6]))
     return bool(float(np.mean(d2)) / 3.0 < gate)
 
 
@@ -797,13 +793,8 @@ def boost_measurement_fit(
                 f_scale=3.0,
                 x_scale="jac",
                 max_nfev=60,
-                verbose=0,
             )
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            import os
-
-            if os.environ.get("LDEBUG"):
-                print("FITERR", exc)
+        except (ValueError, np.linalg.LinAlgError):
             continue
         if best is None or res.cost < best.cost:
             best = res
@@ -818,10 +809,6 @@ def boost_measurement_fit(
     except np.linalg.LinAlgError:
         return None
     th = best.x
-    import os
-
-    if os.environ.get("LDEBUG"):
-        print("THETA", repr(th), best.cost, best.nfev, r.size, t_ref, lat0, lon0, alt0)
     mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, 0.0]), lat0, lon0, alt0)
     la1, lo1, _ = ecef_to_geodetic(mean)
     cov = C[:2, :2] * 1e6
