@@ -1,20 +1,25 @@
 """Launch point and time from the early part of each track (algorithms.md section 3.5).
 
 A :class:`LaunchEstimator` keeps, per track id, the posterior states of its first ``window_s`` seconds
-(the predictor is called after every tracker update). From them:
+(the predictor is called after every tracker update) and, when the engine hands it the raw scans
+(:meth:`LaunchEstimator.observe`), the raw measurements of those seconds: infrared lines of sight and
+radar plots, each scan's nearest one inside the track's gate. The model is chosen per track:
 
-- boosting tracks (boost mode seen): a boost-profile template fitted to the early positions by batch
-  least squares, p(t) = p_L + a tau^2 / 2 + j tau^3 / 6 per local axis with tau = t - t_L and the
-  launch on the ground (up(t_L) = launch height): a vertical rise under nearly constant thrust
-  acceleration whose growth and pitch-over the jerk term absorbs (after Li, Kirubarajan, Bar-Shalom,
-  Yeddanapudi, IEEE Aerospace Conf. 1999). t_L is found by a 1-D search, the rest is linear. Uses
-  positions only, so it works for IR-only (triangulated) tracks;
-- ballistic tracks (rockets, mortars, tracks first seen after burnout): ballistic back-extrapolation:
-  the newest early posterior (which already fuses every early measurement) is carried back to the
-  launch height with drag, J2 and rotation by an unscented transform, giving the launch point and
-  time with covariance.
+- ballistic (rockets, mortars: the tracker's early posteriors are one ballistic arc after the first
+  seconds, by a chi-square gate on a back-propagation of the newest posterior): ballistic
+  back-extrapolation of the newest early posterior to the launch height with drag, J2 and rotation by
+  an unscented transform;
+- boosting, with raw measurements (and always for tracks seen only by infrared sensors, which see
+  only hot objects): a batch least-squares fit of a class-free boost trajectory (vertical rise,
+  pitch-over, gravity turn under constant thrust with linear mass loss, then coast) to the raw
+  measurements (Shapiro 1958 batch fit; Li, Kirubarajan, Bar-Shalom, Yeddanapudi, IEEE Aerospace Conf.
+  1999 boost template), with burn-through pseudo-measurements from infrared detection floors and weak
+  physical priors; covariance from the Jacobian;
+- boosting, posteriors only: a kinematic template p_L + a tau^2 / 2 + j tau^3 / 6 per local axis fitted
+  to the early posterior positions.
 
-State kept between calls is plain arrays in a dict keyed by track id.
+The launch height comes from the terrain model (``terrain``) under the estimate. State kept between
+calls is plain arrays in a dict keyed by track id, and a time-bounded buffer of raw measurements.
 """
 
 from __future__ import annotations
@@ -264,7 +269,7 @@ class LaunchEstimator:
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
             due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
             if h.dirty and len(h.t) >= self.min_points and due:
-                h.result = self._estimate(h)
+                h.result = self._estimate(h, final=window_done)
                 h.dirty = False
                 h.t_estimated = h.t[-1]
             if h.result is not None:
@@ -326,14 +331,20 @@ class LaunchEstimator:
             taken += 1
         return taken > 0
 
-    def _estimate(self, h: _History) -> tuple[float, float, float, float, FloatArray] | None:
+    def _estimate(
+        self, h: _History, final: bool = False
+    ) -> tuple[float, float, float, float, FloatArray] | None:
         t = np.array(h.t)
         x = np.array(h.x)
         P = np.array(h.P)
         # Launch height from the terrain under the first track point; refined below under the estimate.
         la0, lo0, _ = ecef_to_geodetic(x[0, :3])
         alt = float(self.terrain.height_m(np.degrees(la0), np.degrees(lo0)))
-        if ballistic_consistent(t, x, P):
+        kinds = np.array([m[1] for m in h.meas])
+        # Seen only by infrared sensors (none sees below the burn-through height): a hot, thrusting
+        # object; its posteriors are too loose for the ballistic gate to tell, so fit the boost model.
+        ir_only = kinds.size >= _MIN_FIT_MEASUREMENTS and not kinds.any()
+        if not ir_only and ballistic_consistent(t, x, P):
             if float(np.linalg.norm(x[0, 3:6])) > _MAX_BALLISTIC_LAUNCH_SPEED_MPS:
                 # First seen after a burnout we did not observe: a ballistic arc back to the ground
                 # would ignore the boost and land beyond the true launch point, so give no estimate.
@@ -358,7 +369,13 @@ class LaunchEstimator:
                 **_burn_through(mm[ray]),
             )
             fit = boost_measurement_fit(
-                data, x[0, :3], x[0, 3:6], float(t[0]), terrain=self.terrain, warm=h.theta
+                data,
+                x[0, :3],
+                x[0, 3:6],
+                float(t[0]),
+                terrain=self.terrain,
+                warm=h.theta,
+                multi_start=final,
             )
             if fit is not None:
                 h.theta = fit[1]
@@ -749,6 +766,7 @@ def boost_measurement_fit(
     *,
     terrain: Terrain,
     warm: FloatArray | None = None,
+    multi_start: bool = False,
 ) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
     """Launch point and time from raw early measurements by a boost-model batch fit.
 
@@ -769,8 +787,9 @@ def boost_measurement_fit(
     v_enu = R @ guess_vel_mps
     az0 = math.atan2(v_enu[0], v_enu[1])
     h_up = max(float(h) - alt0, 1000.0)
-    vz = max(float(v_enu[2]), 50.0)
-    tau0 = min(max(2.0 * h_up / vz, 10.0), 120.0)  # rise from rest at constant acceleration
+    # Time to climb h_up from rest at the prior net acceleration (a0 - g): independent of the track's
+    # early velocity, which is poor for infrared-only tracks.
+    tau0 = min(max(math.sqrt(2.0 * h_up / (_PRIOR_ACCEL_MPS2 - 9.81)), 10.0), 120.0)
     t_ref = guess_t_unix_s
     # Launch point: back along the horizontal velocity by the mean horizontal speed (half the current).
     back = 0.5 * tau0 * 0.5 * v_enu[:2]
@@ -780,7 +799,9 @@ def boost_measurement_fit(
         for loft_deg in (60.0, 75.0, 85.0)
     ]
     if warm is not None:
-        starts = [warm]
+        # Refits start from the last solution; the final fit (``multi_start``) also from the fresh
+        # starts, so that an early local minimum is not carried to the end.
+        starts = [warm, *starts] if multi_start else [warm]
     for start in starts:
         x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
         try:
