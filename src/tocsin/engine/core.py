@@ -23,7 +23,7 @@ from tocsin._types import IntArray
 from tocsin.alert.policy import AlertPolicy
 from tocsin.alert.types import LEVEL_NONE, AlertDecision, PostureChange
 from tocsin.engine.config import EngineConfig
-from tocsin.engine.sensors import track_models
+from tocsin.engine.sensors import launch_sensors, track_models
 from tocsin.ingest.records import Rejected
 from tocsin.ingest.sensors import SensorSet
 from tocsin.ingest.stream import Scan, ScanAssembler
@@ -85,7 +85,7 @@ class Engine:
             sensors, self.config.lag_s, source, eager=self.config.eager_release, limits=self.config.ingest
         )
         self.tracker = Tracker(track_models(sensors), self.config.tracker)
-        self.launch = LaunchEstimator()
+        self.launch = LaunchEstimator(terrain=self.config.predict.terrain, sensors=launch_sensors(sensors))
         self.threats = ThreatEvaluator(zones, self.config.threat)
         self.policy = AlertPolicy(zones, self.config.alert)
         self.now_unix_s = -math.inf  # newest valid measurement time seen
@@ -157,6 +157,7 @@ class Engine:
     def _process(self, scans: list[Scan]) -> EngineOutput:
         out = EngineOutput()
         for scan in scans:
+            self.launch.observe(scan)  # raw measurements for the launch-point fit
             self.tracker.process(scan_to_input(scan))
             out.track_rows.extend(self.tracker.track_rows())
             out.scans += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tocsin.ingest.sensors import IrSensor, RadarSensor, SensorSet
+from tocsin.predict.launch import LaunchSensor
 from tocsin.track.models import IrModel, RadarModel, SensorModel
 
 
@@ -41,3 +42,30 @@ def track_models(sensors: SensorSet) -> dict[str, SensorModel]:
                 min_target_alt_m=s.min_target_alt_m,
             )
     return models
+
+
+def launch_sensors(sensors: SensorSet) -> dict[str, LaunchSensor]:
+    """The sensors as the launch estimator sees them (positions, sigmas; radians and metres)."""
+    out: dict[str, LaunchSensor] = {}
+    for s in sensors:
+        pos = np.asarray(s.pos_ecef_m, dtype=np.float64)
+        if isinstance(s, IrSensor):
+            out[s.id] = LaunchSensor(
+                kind="ir",
+                pos_ecef_m=pos,
+                sigma_los_rad=s.sigma_los_rad,
+                min_target_alt_m=s.min_target_alt_m,
+                revisit_s=s.revisit_s,
+            )
+        else:
+            out[s.id] = LaunchSensor(
+                kind="radar",
+                pos_ecef_m=pos,
+                lat_rad=s.lat_rad,
+                lon_rad=s.lon_rad,
+                alt_m=s.alt_m,
+                sigma_range_m=s.sigma_range_m,
+                sigma_az_rad=s.sigma_az_rad,
+                sigma_el_rad=s.sigma_el_rad,
+            )
+    return out

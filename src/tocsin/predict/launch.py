@@ -1,35 +1,59 @@
 """Launch point and time from the early part of each track (algorithms.md section 3.5).
 
 A :class:`LaunchEstimator` keeps, per track id, the posterior states of its first ``window_s`` seconds
-(the predictor is called after every tracker update). From them:
+(the predictor is called after every tracker update) and, when the engine hands it the raw scans
+(:meth:`LaunchEstimator.observe`), the raw measurements of those seconds: infrared lines of sight and
+radar plots, each scan's nearest one inside the track's gate. The model is chosen per track:
 
-- boosting tracks (boost mode seen): a boost-profile template fitted to the early positions by batch
-  least squares, p(t) = p_L + a tau^2 / 2 + j tau^3 / 6 per local axis with tau = t - t_L and the
-  launch on the ground (up(t_L) = launch height): a vertical rise under nearly constant thrust
-  acceleration whose growth and pitch-over the jerk term absorbs (after Li, Kirubarajan, Bar-Shalom,
-  Yeddanapudi, IEEE Aerospace Conf. 1999). t_L is found by a 1-D search, the rest is linear. Uses
-  positions only, so it works for IR-only (triangulated) tracks;
-- ballistic tracks (rockets, mortars, tracks first seen after burnout): ballistic back-extrapolation:
-  the newest early posterior (which already fuses every early measurement) is carried back to the
-  launch height with drag, J2 and rotation by an unscented transform, giving the launch point and
-  time with covariance.
+- ballistic (rockets, mortars: the tracker's early posteriors are one ballistic arc after the first
+  seconds, by a chi-square gate on a back-propagation of the newest posterior): ballistic
+  back-extrapolation of the newest early posterior to the launch height with drag, J2 and rotation by
+  an unscented transform;
+- boosting, with raw measurements (and always for tracks seen only by infrared sensors, which see
+  only hot objects): a batch least-squares fit of a class-free boost trajectory (vertical rise,
+  pitch-over, gravity turn under constant thrust with linear mass loss, then coast) to the raw
+  measurements (Shapiro 1958 batch fit; Li, Kirubarajan, Bar-Shalom, Yeddanapudi, IEEE Aerospace Conf.
+  1999 boost template), with burn-through pseudo-measurements from infrared detection floors and weak
+  physical priors; covariance from the Jacobian;
+- boosting, posteriors only: a kinematic template p_L + a tau^2 / 2 + j tau^3 / 6 per local axis fitted
+  to the early posterior positions.
 
-State kept between calls is plain arrays in a dict keyed by track id.
+The launch height comes from the terrain model (``terrain``) under the estimate. State kept between
+calls is plain arrays in a dict keyed by track id, and a time-bounded buffer of raw measurements.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+from scipy.optimize import least_squares
 
 from tocsin._types import FloatArray, IntArray
-from tocsin.geo.frames import ecef_to_enu, ecef_to_geodetic, enu_rotation, enu_to_ecef
-from tocsin.predict.ground import propagate_batch_to_ground
+from tocsin.geo.frames import (
+    aer_to_enu,
+    altitude_fast_m,
+    ecef_to_enu,
+    ecef_to_geodetic,
+    enu_rotation,
+    enu_to_ecef,
+)
+from tocsin.geo.wgs84 import GM_M3_S2, OMEGA_RAD_S
+from tocsin.physics.dynamics import rk4_step
+from tocsin.predict.ground import Terrain, propagate_batch_to_ground
 from tocsin.track.types import TrackSnapshot
 
 _MIN_POINTS_TEMPLATE = 6
+# Ballistic gate: ignore the first seconds of a track (a rocket's burn, the filter settling), RK4 step
+# of the back-propagation, position floor for filter lag (m), and the chi-square per dof threshold.
+_GATE_GUARD_S = 2.0
+_GATE_STEP_S = 0.25
+_GATE_FLOOR_M = 10.0
+_GATE_CHI2 = 25.0
+_MIN_FIT_MEASUREMENTS = 8
+_ASSOC_GATE_CHI2 = 25.0
 _TL_SEARCH_S = 150.0  # launch at most this long before the first track point
 _TL_GRID_S = 0.25
 
@@ -57,9 +81,111 @@ class _History:
     x: list[FloatArray] = field(default_factory=list)
     P: list[FloatArray] = field(default_factory=list)
     boost: list[float] = field(default_factory=list)
+    acc: list[FloatArray] = field(default_factory=list)
+    meas: list[FloatArray] = field(default_factory=list)  # associated raw measurement rows (_ROW)
+    t_checked: float = -np.inf  # raw measurements up to this time have been offered to the track
+    theta: FloatArray | None = None  # boost-model parameters of the last raw-measurement fit
     result: tuple[float, float, float, float, FloatArray] | None = None
     dirty: bool = True
     t_estimated: float = -np.inf  # track time of the last estimate (s)
+
+
+# Buffer row: t, kind (0 ray, 1 point), sensor origin or plot position (3), unit LOS (3), sigma,
+# detection floor, revisit, sensor key (rays) / whitening matrix (9, points, from column 11).
+_ROW = 20
+
+
+@dataclass(frozen=True)
+class LaunchSensor:
+    """What the launch estimator needs of a sensor (SI units, radians).
+
+    ``kind`` "ir": ``pos_ecef_m`` and ``sigma_los_rad``. ``kind`` "radar": the site (``lat_rad``,
+    ``lon_rad``, ``alt_m``, ``pos_ecef_m``) and the range, azimuth and elevation sigmas.
+    """
+
+    kind: str
+    pos_ecef_m: FloatArray
+    sigma_los_rad: float = 0.0
+    lat_rad: float = 0.0
+    lon_rad: float = 0.0
+    alt_m: float = 0.0
+    sigma_range_m: float = 0.0
+    sigma_az_rad: float = 0.0
+    sigma_el_rad: float = 0.0
+    min_target_alt_m: float = 0.0  # infrared: no detection below this height (burn-through), m
+    revisit_s: float = 0.0
+
+
+class ScanLike(Protocol):
+    """The fields of an assembled scan the estimator reads (``tocsin.ingest.stream.Scan``)."""
+
+    @property
+    def sensor(self) -> str: ...
+    @property
+    def t_unix_s(self) -> float: ...
+    @property
+    def range_m(self) -> FloatArray: ...
+    @property
+    def az_rad(self) -> FloatArray: ...
+    @property
+    def el_rad(self) -> FloatArray: ...
+    @property
+    def los_ecef(self) -> FloatArray: ...
+
+
+def radar_points_ecef(
+    sensor: LaunchSensor, range_m: FloatArray, az_rad: FloatArray, el_rad: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Radar plots as ECEF points (N, 3) m and whitening matrices (N, 3, 3) (inverse Cholesky factors).
+
+    Converted-measurement covariance J diag(sigma^2) J^T with J the Jacobian of the spherical to ENU
+    map (Bar-Shalom, Li, Kirubarajan, Estimation with Applications to Tracking..., sec. 10.4; the
+    conversion bias R sigma^2 / 2 is < 1 m here), rotated to ECEF.
+    """
+    r, az, el = range_m, az_rad, el_rad
+    enu = aer_to_enu(az, el, r)
+    pos = enu_to_ecef(enu, sensor.lat_rad, sensor.lon_rad, sensor.alt_m)
+    ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
+    J = np.zeros((r.size, 3, 3))
+    J[:, :, 0] = np.stack([ce * sa, ce * ca, se], axis=1)
+    J[:, :, 1] = np.stack([r * ce * ca, -r * ce * sa, np.zeros_like(r)], axis=1)
+    J[:, :, 2] = np.stack([-r * se * sa, -r * se * ca, r * ce], axis=1)
+    sig2 = np.array([sensor.sigma_range_m**2, sensor.sigma_az_rad**2, sensor.sigma_el_rad**2])
+    rot = enu_rotation(sensor.lat_rad, sensor.lon_rad).T  # ENU -> ECEF
+    C = np.einsum("ij,njk,k,nlk,ml->nim", rot, J, sig2, J, rot)
+    C += np.eye(3) * 1.0  # 1 m floor keeps the factor well conditioned
+    white = np.linalg.inv(np.linalg.cholesky(C))
+    return pos, white
+
+
+@dataclass
+class _MeasurementBuffer:
+    rows: FloatArray = field(default_factory=lambda: np.zeros((0, _ROW)))
+
+    def add_rays(self, t: float, sensor: LaunchSensor, u: FloatArray, key: float) -> None:
+        m = u.shape[0]
+        block = np.zeros((m, _ROW))
+        block[:, 0] = t
+        block[:, 2:5] = sensor.pos_ecef_m
+        block[:, 5:8] = u
+        block[:, 8] = sensor.sigma_los_rad
+        block[:, 9] = sensor.min_target_alt_m
+        block[:, 10] = sensor.revisit_s
+        block[:, 11] = key
+        self.rows = np.concatenate([self.rows, block])
+
+    def add_points(self, t: float, pos: FloatArray, white: FloatArray) -> None:
+        m = pos.shape[0]
+        block = np.zeros((m, _ROW))
+        block[:, 0] = t
+        block[:, 1] = 1.0
+        block[:, 2:5] = pos
+        block[:, 11:20] = white.reshape(m, 9)
+        self.rows = np.concatenate([self.rows, block])
+
+    def prune(self, t_min: float) -> None:
+        if self.rows.shape[0] and self.rows[0, 0] < t_min:
+            self.rows = self.rows[self.rows[:, 0] >= t_min]
 
 
 # Rockets and mortars (unguided, no boost seen by a counter-battery radar) fly at most ~1 km/s; faster
@@ -71,15 +197,44 @@ _MAX_BALLISTIC_LAUNCH_SPEED_MPS = 1200.0
 class LaunchEstimator:
     """Per-track early-history store and launch-point estimator (SI units, heights in m)."""
 
-    window_s: float = 40.0
+    window_s: float = 60.0
     max_points: int = 60
-    launch_alt_m: float = 0.0
     boost_threshold: float = 0.5
     min_points: int = 3
     # The fit is costly and the launch point changes little between updates: refit at most this often
     # (s of track time), and always once the early window is complete.
-    refit_s: float = 5.0
+    refit_s: float = 10.0
+    terrain: Terrain = field(default_factory=Terrain)
+    sensors: dict[str, LaunchSensor] = field(default_factory=dict)
+    # Raw measurements are kept this long (s of data time) for tracks confirmed after them, and a track
+    # takes measurements from this long before its first update (the scans that confirmed it).
+    buffer_s: float = 120.0
+    pre_s: float = 12.0
+    max_track_measurements: int = 400
     tracks: dict[str, _History] = field(default_factory=dict)
+    _buf: _MeasurementBuffer = field(default_factory=_MeasurementBuffer)
+
+    def observe(self, scan: ScanLike) -> None:
+        """Keep one scan's raw measurements (radar plots as ECEF points, infrared lines of sight).
+
+        Scans of sensors not in ``sensors`` are ignored; the buffer forgets what is older than
+        ``buffer_s`` before the newest scan.
+        """
+        sensor = self.sensors.get(scan.sensor)
+        if sensor is None:
+            return
+        t = float(scan.t_unix_s)
+        if sensor.kind == "ir":
+            u = np.asarray(scan.los_ecef, dtype=np.float64).reshape(-1, 3)
+            if u.shape[0]:
+                key = float(sorted(self.sensors).index(scan.sensor))
+                self._buf.add_rays(t, sensor, u, key)
+        else:
+            rng = np.asarray(scan.range_m, dtype=np.float64)
+            if rng.size:
+                pos, white = radar_points_ecef(sensor, rng, np.asarray(scan.az_rad), np.asarray(scan.el_rad))
+                self._buf.add_points(t, pos, white)
+        self._buf.prune(t - self.buffer_s)
 
     def update(self, snapshot: TrackSnapshot) -> LaunchEstimates:
         """Record the snapshot's early states and return launch estimates for its tracks."""
@@ -107,29 +262,187 @@ class LaunchEstimator:
                 h.x.append(np.array(snapshot.x[i], dtype=np.float64))
                 h.P.append(np.array(snapshot.P[i], dtype=np.float64))
                 h.boost.append(float(snapshot.mode_prob[i][0]))
+                h.acc.append(np.array(snapshot.boost_accel_mps2[i], dtype=np.float64))
+                h.dirty = True
+            if h.t and t - first <= self.window_s and t > h.t_checked and self._associate(h, first, t):
                 h.dirty = True
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
             due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
             if h.dirty and len(h.t) >= self.min_points and due:
-                h.result = self._estimate(h)
+                h.result = self._estimate(h, final=window_done)
                 h.dirty = False
                 h.t_estimated = h.t[-1]
             if h.result is not None:
                 out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = h.result
         return LaunchEstimates(out_lat, out_lon, out_t, out_ts, out_cov)
 
-    def _estimate(self, h: _History) -> tuple[float, float, float, float, FloatArray] | None:
-        if max(h.boost) >= self.boost_threshold and len(h.t) >= _MIN_POINTS_TEMPLATE:
-            return boost_template_fit(
-                np.array(h.t), np.array(h.x)[:, :3], np.array(h.P)[:, :3, :3], launch_alt_m=self.launch_alt_m
+    def _associate(self, h: _History, first_t: float, t_now: float) -> bool:
+        """Give the track the nearest raw measurement of each scan inside its gate; True if any taken.
+
+        The track position at a measurement time is extrapolated from the nearest early posterior with
+        its velocity and thrust acceleration; gates are 5 sigma of the measurement and posterior errors
+        plus a slack for the extrapolation.
+        """
+        rows = self._buf.rows
+        sel = (rows[:, 0] > h.t_checked) & (rows[:, 0] <= t_now) & (rows[:, 0] >= first_t - self.pre_s)
+        h.t_checked = t_now
+        if not sel.any() or len(h.meas) >= self.max_track_measurements:
+            return False
+        m = rows[sel]
+        ht = np.array(h.t)
+        k = np.clip(np.searchsorted(ht, m[:, 0]), 0, ht.size - 1)
+        k0 = np.clip(k - 1, 0, ht.size - 1)
+        k = np.where(np.abs(ht[k0] - m[:, 0]) < np.abs(ht[k] - m[:, 0]), k0, k)
+        xs = np.array(h.x)[k]
+        acc = np.array(h.acc)[k]
+        dt = (m[:, 0] - ht[k])[:, None]
+        p = xs[:, :3] + xs[:, 3:6] * dt + 0.5 * acc * dt**2
+        Pp = np.array(h.P)[k][:, :3, :3]
+        slack = 500.0 + 0.5 * 20.0 * dt[:, 0] ** 2  # unmodelled thrust change, m
+        var_p = np.trace(Pp, axis1=1, axis2=2) / 3.0 + slack**2
+        ray = m[:, 1] == 0.0
+        d2 = np.full(m.shape[0], np.inf)
+        if ray.any():
+            w = p[ray] - m[ray, 2:5]
+            along = np.einsum("ij,ij->i", w, m[ray, 5:8])
+            perp = w - along[:, None] * m[ray, 5:8]
+            var = (m[ray, 8] * np.maximum(along, 0.0)) ** 2 + var_p[ray]
+            d2[ray] = np.einsum("ij,ij->i", perp, perp) / var
+        pt = ~ray
+        if pt.any():
+            r = p[pt] - m[pt, 2:5]
+            W = m[pt, 11:20].reshape(-1, 3, 3)
+            C = np.linalg.inv(np.einsum("nji,njk->nik", W, W))  # measurement covariance
+            S = C + np.eye(3) * var_p[pt, None, None]
+            d2[pt] = np.einsum("ni,ni->n", r, np.linalg.solve(S, r[..., None])[..., 0])
+        ok = d2 <= _ASSOC_GATE_CHI2
+        if not ok.any():
+            return False
+        # One measurement per scan (time and kind): the nearest.
+        taken = 0
+        key = m[:, 0] * 4.0 + m[:, 1]
+        order = np.lexsort((d2, key))
+        last_key = None
+        for j in order.tolist():
+            if not ok[j] or key[j] == last_key:
+                continue
+            last_key = key[j]
+            h.meas.append(m[j].copy())
+            taken += 1
+        return taken > 0
+
+    def _estimate(
+        self, h: _History, final: bool = False
+    ) -> tuple[float, float, float, float, FloatArray] | None:
+        t = np.array(h.t)
+        x = np.array(h.x)
+        P = np.array(h.P)
+        # Launch height from the terrain under the first track point; refined below under the estimate.
+        la0, lo0, _ = ecef_to_geodetic(x[0, :3])
+        alt = float(self.terrain.height_m(np.degrees(la0), np.degrees(lo0)))
+        kinds = np.array([m[1] for m in h.meas])
+        # Seen only by infrared sensors (none sees below the burn-through height): a hot, thrusting
+        # object; its posteriors are too loose for the ballistic gate to tell, so fit the boost model.
+        ir_only = kinds.size >= _MIN_FIT_MEASUREMENTS and not kinds.any()
+        if not ir_only and ballistic_consistent(t, x, P):
+            if float(np.linalg.norm(x[0, 3:6])) > _MAX_BALLISTIC_LAUNCH_SPEED_MPS:
+                # First seen after a burnout we did not observe: a ballistic arc back to the ground
+                # would ignore the boost and land beyond the true launch point, so give no estimate.
+                return None
+            res = ballistic_back_extrapolation(t[-1], x[-1], P[-1], launch_alt_m=alt)
+            if res is not None:
+                alt2 = float(self.terrain.height_m(np.array(res[0]), np.array(res[1])))
+                if abs(alt2 - alt) > 1.0:
+                    res = ballistic_back_extrapolation(t[-1], x[-1], P[-1], launch_alt_m=alt2)
+            return res
+        if len(h.meas) >= _MIN_FIT_MEASUREMENTS:
+            mm = np.array(h.meas)
+            ray = mm[:, 1] == 0.0
+            data = BoostData(
+                ray_t=mm[ray, 0],
+                ray_origin=mm[ray, 2:5],
+                ray_u=mm[ray, 5:8],
+                ray_sigma=mm[ray, 8],
+                pt_t=mm[~ray, 0],
+                pt_pos=mm[~ray, 2:5],
+                pt_white=mm[~ray, 11:20].reshape(-1, 3, 3),
+                **_burn_through(mm[ray]),
             )
-        if max(h.boost) >= self.boost_threshold:
+            fit = boost_measurement_fit(
+                data,
+                x[0, :3],
+                x[0, 3:6],
+                float(t[0]),
+                terrain=self.terrain,
+                warm=h.theta,
+                multi_start=final,
+            )
+            if fit is not None:
+                h.theta = fit[1]
+                return fit[0]
+        if len(h.t) < _MIN_POINTS_TEMPLATE:
             return None
-        if float(np.linalg.norm(h.x[0][3:6])) > _MAX_BALLISTIC_LAUNCH_SPEED_MPS:
-            # First seen after a burnout we did not observe: a ballistic arc back to the ground would
-            # ignore the boost and land beyond the true launch point, so give no estimate.
-            return None
-        return ballistic_back_extrapolation(h.t[-1], h.x[-1], h.P[-1], launch_alt_m=self.launch_alt_m)
+        res = boost_template_fit(t, x[:, :3], P[:, :3, :3], launch_alt_m=alt)
+        if res is not None:
+            alt2 = float(self.terrain.height_m(np.array(res[0]), np.array(res[1])))
+            if abs(alt2 - alt) > 1.0:
+                res = boost_template_fit(t, x[:, :3], P[:, :3, :3], launch_alt_m=alt2)
+        return res
+
+
+def _burn_through(rays: FloatArray) -> dict[str, FloatArray]:
+    """Burn-through pseudo-measurements from the first ray of each infrared sensor with a floor.
+
+    A sensor that cannot see below ``min_target_alt_m`` first reports a climbing object in the scan
+    after it crossed that height: the crossing lies in the revisit before the first ray (uniform:
+    sigma revisit / sqrt(12), widened for a missed first look). Used only when that first ray comes
+    within two revisits of the track's first ray (the early scans were not lost to confirmation).
+    """
+    out_t, out_h, out_s = [], [], []
+    if rays.shape[0]:
+        t_first = float(rays[:, 0].min())
+        for key in np.unique(rays[:, 11]).tolist():
+            r = rays[rays[:, 11] == key]
+            j = int(np.argmin(r[:, 0]))
+            floor, revisit = float(r[j, 9]), float(r[j, 10])
+            if floor > 0.0 and revisit > 0.0 and r[j, 0] <= t_first + 2.0 * revisit:
+                out_t.append(float(r[j, 0]) - 0.5 * revisit)
+                out_h.append(floor)
+                out_s.append(revisit * 0.45)
+    return {"alt_t": np.array(out_t), "alt_h": np.array(out_h), "alt_sig_t": np.array(out_s)}
+
+
+def ballistic_consistent(
+    t_unix_s: FloatArray,
+    x: FloatArray,
+    P: FloatArray,
+    *,
+    guard_s: float = _GATE_GUARD_S,
+    gate: float = _GATE_CHI2,
+) -> bool:
+    """True when an early track history is one ballistic arc (no thrust after its first ``guard_s`` s).
+
+    The newest posterior x (M, 7) is flown back with drag, J2 and rotation to every earlier posterior
+    time and compared with those positions: the mean chi-square per degree of freedom of the position
+    differences under the earlier posterior covariances (M, 7, 7) (plus a floor for the filter lag)
+    must stay below ``gate``. A boosting missile accelerates by tens of m/s^2 and fails it by orders
+    of magnitude; a rocket whose short burn ended at the start of the track passes.
+    """
+    t = np.asarray(t_unix_s, dtype=np.float64)
+    keep = (t >= t[0] + guard_s) & (t < t[-1])
+    if int(keep.sum()) < 2:
+        return True  # too short to tell: treat as ballistic
+    dt = t[keep] - t[-1]  # (K,) negative
+    n_steps = max(math.ceil(float(np.max(-dt)) / _GATE_STEP_S), 1)
+    h = dt / n_steps
+    beta = float(np.exp(x[-1, 6]))
+    s = np.repeat(x[-1:, :6], dt.size, axis=0)
+    for _ in range(n_steps):
+        s = rk4_step(s, h, beta)
+    r = s[:, :3] - x[keep, :3]
+    S = P[keep][:, :3, :3] + np.eye(3) * _GATE_FLOOR_M**2
+    d2 = np.einsum("ki,ki->k", r, np.linalg.solve(S, r[..., None])[..., 0])
+    return bool(float(np.mean(d2)) / 3.0 < gate)
 
 
 def ballistic_back_extrapolation(
@@ -234,3 +547,302 @@ def boost_template_fit(
     mean = enu_to_ecef(np.array([params[0, 0], params[1, 0], 0.0]), lat0, lon0, launch_alt_m)
     la, lo, _ = ecef_to_geodetic(mean)
     return float(np.degrees(la)), float(np.degrees(lo)), float(tl), sig_t, cov
+
+
+# --- raw-measurement boost fit -----------------------------------------------------------------------
+# Pitch programme of the fitted boost model: vertical rise, then thrust along a fixed direction, then a
+# gravity turn (thrust along the velocity) to burnout (Wiesel, Spaceflight Dynamics, sec. 6.3). The
+# rise and pitch-over durations are generic (liquid and solid SRBMs rise for 4-6 s and pitch over in
+# ~10 s, algorithms.md 3.5); the pitch-over elevation, thrust, mass flow and burn time are fitted.
+_RISE_S = 5.0
+_PITCH_S = 10.0
+_FIT_STEP_S = 2.0  # RK4 step of the boost model (thrust changes on ~10 s scales)
+_W2 = OMEGA_RAD_S * OMEGA_RAD_S
+_COAST_STEPS_MAX = 200
+_PRIOR_ACCEL_MPS2 = 25.0
+_PRIOR_ACCEL_SIGMA = 8.0
+_PRIOR_MASS_FRACTION = 0.7
+_PRIOR_MASS_FRACTION_SIGMA = 0.1
+_N_PAR = 8  # east_km, north_km, t_launch_s, azimuth, loft, accel0/10, flow*100, burn_s/10
+_LOFT_BOUNDS = (math.radians(20.0), math.radians(89.5))
+_LB = np.array([-np.inf, -np.inf, -np.inf, -np.inf, _LOFT_BOUNDS[0], 0.5, 0.0, 0.6])
+_UB = np.array([np.inf, np.inf, np.inf, np.inf, _LOFT_BOUNDS[1], 12.0, 1.8, 30.0])
+
+
+@dataclass(frozen=True)
+class BoostData:
+    """Raw early measurements of one track for the boost fit (SI units, ECEF).
+
+    Rays (infrared): times (R,), sensor positions (R, 3), unit lines of sight (R, 3), sigma (R,) rad.
+    Points (radar plots converted to ECEF): times (Q,), positions (Q, 3), inverse Cholesky factors
+    (Q, 3, 3) of their covariances (whitening matrices).
+    """
+
+    ray_t: FloatArray
+    ray_origin: FloatArray
+    ray_u: FloatArray
+    ray_sigma: FloatArray
+    pt_t: FloatArray
+    pt_pos: FloatArray
+    pt_white: FloatArray
+    # Burn-through pseudo-measurements: the object crossed height alt_h (m) about time alt_t (s), with
+    # a time sigma alt_sig_t (s) (first detection by an infrared sensor with a detection floor).
+    alt_t: FloatArray = field(default_factory=lambda: np.zeros(0))
+    alt_h: FloatArray = field(default_factory=lambda: np.zeros(0))
+    alt_sig_t: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def size(self) -> int:
+        """Number of measurements."""
+        return int(self.ray_t.size + self.pt_t.size)
+
+
+def _unpack(theta: FloatArray) -> tuple[FloatArray, ...]:
+    e = theta[:, 0] * 1000.0
+    n = theta[:, 1] * 1000.0
+    return (
+        e,
+        n,
+        theta[:, 2],
+        theta[:, 3],
+        theta[:, 4],
+        theta[:, 5] * 10.0,
+        theta[:, 6] / 100.0,
+        theta[:, 7] * 10.0,
+    )
+
+
+def boost_model_positions(
+    theta: FloatArray, t_rel_s: FloatArray, lat0_rad: float, lon0_rad: float, alt0_m: float
+) -> FloatArray:
+    """ECEF positions (K, M, 3) of K boost-model parameter sets at times t_rel_s (M,) (s after t_ref).
+
+    theta (K, 8): launch east/north (km) about the reference point (lat0, lon0, alt0 = launch height),
+    launch time (s after t_ref), azimuth and pitch-over elevation (rad), initial thrust acceleration
+    (10 m/s^2), mass flow over initial mass (1/100 s), burn time (10 s). Thrust acceleration
+    a0 / (1 - q tau) (constant thrust, linear mass loss: Tsiolkovsky); J2 gravity and the rotating-frame
+    terms (physics.dynamics); no drag (absorbed into the fitted thrust). Integrated by RK4 on a
+    per-phase grid so that no step straddles a phase change; positions between nodes are cubic
+    Hermite interpolated. Before launch the position is the launch point.
+    """
+    th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+    k = th.shape[0]
+    e, n, t_l, az, loft, a0, q, tb = _unpack(th)
+    tb = np.maximum(tb, _RISE_S + _PITCH_S + 1.0)
+    q = np.minimum(q, 0.9 / tb)
+    R = enu_rotation(lat0_rad, lon0_rad)  # rows: east, north, up in ECEF
+    up = R[2]
+    p0 = enu_to_ecef(np.column_stack([e, n, np.zeros(k)]), lat0_rad, lon0_rad, alt0_m)
+    up_k = np.broadcast_to(up, (k, 3))
+    d_pitch = (
+        np.cos(loft)[:, None] * (np.sin(az)[:, None] * R[0] + np.cos(az)[:, None] * R[1])
+        + np.sin(loft)[:, None] * up
+    )
+    tau_max = max(float(np.max(t_rel_s)) - float(np.min(t_l)), _RISE_S + _PITCH_S) + _FIT_STEP_S
+    coast = np.maximum(tau_max - tb, _FIT_STEP_S)
+    n_coast = min(max(math.ceil(float(np.max(coast)) / _FIT_STEP_S), 1), _COAST_STEPS_MAX)
+    n_turn = max(math.ceil(float(np.max(tb - _RISE_S - _PITCH_S)) / _FIT_STEP_S), 1)
+    phases = [
+        (math.ceil(_RISE_S / _FIT_STEP_S), np.full(k, _RISE_S), 0),
+        (math.ceil(_PITCH_S / _FIT_STEP_S), np.full(k, _PITCH_S), 1),
+        (n_turn, tb - _RISE_S - _PITCH_S, 2),
+        (n_coast, coast, 3),
+    ]
+
+    def deriv(s: FloatArray, tau: FloatArray, phase: int) -> FloatArray:
+        r, v = s[:, :3], s[:, 3:]
+        # Point-mass gravity plus centrifugal and Coriolis terms in the rotating frame (Vallado, 4th ed.,
+        # eq. 3-? / physics.dynamics); J2 changes the boost arc by tens of metres, far below the fit noise.
+        rn = np.sqrt(np.einsum("ij,ij->i", r, r))
+        a = r * (-GM_M3_S2 / rn**3)[:, None]
+        a[:, 0] += _W2 * r[:, 0] + 2.0 * OMEGA_RAD_S * v[:, 1]
+        a[:, 1] += _W2 * r[:, 1] - 2.0 * OMEGA_RAD_S * v[:, 0]
+        if phase < 3:
+            mag = a0 / (1.0 - q * tau)
+            if phase == 0:
+                d = up_k
+            elif phase == 1:
+                d = d_pitch
+            else:
+                d = v / np.maximum(np.sqrt(np.einsum("ij,ij->i", v, v)), 1e-3)[:, None]
+            a += mag[:, None] * d
+        out = np.empty_like(s)
+        out[:, :3] = v
+        out[:, 3:] = a
+        return out
+
+    s = np.concatenate([p0, np.zeros((k, 3))], axis=1)
+    tau = np.zeros(k)
+    nodes_t = [tau.copy()]
+    nodes_s = [s.copy()]
+    nodes_d = [deriv(s, tau, 0)]
+    for steps, dur, phase in phases:
+        h = dur / steps
+        hh = h[:, None]
+        for _ in range(steps):
+            # Classical RK4 (Butcher 2008, eq. 235a), one step size per parameter set.
+            k1 = deriv(s, tau, phase)
+            k2 = deriv(s + 0.5 * hh * k1, tau + 0.5 * h, phase)
+            k3 = deriv(s + 0.5 * hh * k2, tau + 0.5 * h, phase)
+            k4 = deriv(s + hh * k3, tau + h, phase)
+            s = s + (hh / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            tau = tau + h
+            nodes_t.append(tau.copy())
+            nodes_s.append(s.copy())
+            nodes_d.append(deriv(s, tau, phase))
+    T = np.stack(nodes_t, axis=1)  # (K, S)
+    S = np.stack(nodes_s, axis=1)  # (K, S, 6)
+    D = np.stack(nodes_d, axis=1)
+    tq = np.asarray(t_rel_s, dtype=np.float64)[None, :] - t_l[:, None]  # (K, M) time since launch
+    out = np.empty((k, tq.shape[1], 3))
+    for i in range(k):
+        j = np.clip(np.searchsorted(T[i], tq[i], side="right") - 1, 0, T.shape[1] - 2)
+        t0, t1 = T[i, j], T[i, j + 1]
+        hseg = np.where(t1 > t0, t1 - t0, 1.0)
+        u = np.clip((tq[i] - t0) / hseg, 0.0, 1.0)[:, None]
+        # Cubic Hermite on [0, 1] with position and velocity at both nodes (Burden & Faires, 3.4).
+        h00 = 2 * u**3 - 3 * u**2 + 1
+        h10 = u**3 - 2 * u**2 + u
+        h01 = -2 * u**3 + 3 * u**2
+        h11 = u**3 - u**2
+        hs = hseg[:, None]
+        p = h00 * S[i, j, :3] + h10 * hs * D[i, j, :3] + h01 * S[i, j + 1, :3] + h11 * hs * D[i, j + 1, :3]
+        out[i] = np.where((tq[i] < 0.0)[:, None], p0[i], p)
+    return out
+
+
+def _residuals(
+    theta: FloatArray, data: BoostData, t_ref: float, lat0: float, lon0: float, alt0: float
+) -> FloatArray:
+    """Whitened residuals (K, 2R + 3Q) of K parameter sets: ray angles, then plot positions."""
+    th = np.atleast_2d(theta)
+    na = data.alt_t.size
+    t_all = np.concatenate([data.ray_t, data.pt_t, data.alt_t - 0.5, data.alt_t + 0.5]) - t_ref
+    pos = boost_model_positions(th, t_all, lat0, lon0, alt0)
+    nr = data.ray_t.size
+    nq = nr + data.pt_t.size
+    out = []
+    if na:
+        h_lo = altitude_fast_m(pos[:, nq : nq + na])
+        h_hi = altitude_fast_m(pos[:, nq + na :])
+        vz = np.maximum(h_hi - h_lo, 50.0)  # climb rate (m/s) over the 1 s difference
+        # Height error at the crossing time expressed as a time error (s) over its sigma.
+        out.append((0.5 * (h_lo + h_hi) - data.alt_h[None]) / (vz * data.alt_sig_t[None]))
+    if nr:
+        w = pos[:, :nr] - data.ray_origin[None]
+        uh = w / np.linalg.norm(w, axis=2, keepdims=True)
+        # Angular residual in the plane normal to the measured line of sight (small-angle, rad / sigma).
+        d = (uh - data.ray_u[None]) / data.ray_sigma[None, :, None]
+        b1, b2 = _normal_basis(data.ray_u)
+        out += [np.einsum("kmi,mi->km", d, b1), np.einsum("kmi,mi->km", d, b2)]
+    if data.pt_t.size:
+        r = pos[:, nr:nq] - data.pt_pos[None]
+        wr = np.einsum("mij,kmj->kmi", data.pt_white, r)
+        out.append(wr.reshape(th.shape[0], -1))
+    # Weak class-free priors that fix the rocket-equation degeneracy between launch time and thrust
+    # (a(t) = a0 / (1 - q (t - t_L)) is the same curve for a family of (a0, q, t_L)): lift-off thrust
+    # acceleration of ballistic missiles ~ T/W 1.5-3.5 and single-stage propellant mass fraction
+    # 0.55-0.85 (Sutton & Biblarz, Rocket Propulsion Elements, 9th ed., ch. 4 and table 4-1).
+    out.append(((th[:, 5] * 10.0 - _PRIOR_ACCEL_MPS2) / _PRIOR_ACCEL_SIGMA)[:, None])
+    out.append(
+        ((th[:, 6] / 100.0 * th[:, 7] * 10.0 - _PRIOR_MASS_FRACTION) / _PRIOR_MASS_FRACTION_SIGMA)[:, None]
+    )
+    return np.concatenate(out, axis=1)
+
+
+def _normal_basis(u: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Two unit vectors (M, 3) orthogonal to unit vectors u (M, 3) and to each other."""
+    ref = np.where((np.abs(u[:, 2]) < 0.9)[:, None], np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0]))
+    b1 = np.cross(u, ref)
+    b1 /= np.linalg.norm(b1, axis=1, keepdims=True)
+    return b1, np.cross(u, b1)
+
+
+def boost_measurement_fit(
+    data: BoostData,
+    guess_ecef_m: FloatArray,
+    guess_vel_mps: FloatArray,
+    guess_t_unix_s: float,
+    *,
+    terrain: Terrain,
+    warm: FloatArray | None = None,
+    multi_start: bool = False,
+) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
+    """Launch point and time from raw early measurements by a boost-model batch fit.
+
+    Least squares (``scipy.optimize.least_squares``, trust-region reflective, soft-L1 loss against
+    stray associations) of :func:`boost_model_positions` to the rays and plots, started from a few
+    pitch-over elevations about a guess from the first track state (position (3,) m, velocity (3,)
+    m/s at ``guess_t_unix_s``). Covariance from the Jacobian, (J^T J)^-1 scaled by the reduced
+    chi-square when it exceeds 1 (model error). Returns (lat_deg, lon_deg, t_unix_s, t_sigma_s,
+    cov_en_m2) and the fitted parameters (8,), or None when the fit fails. ``warm`` (parameters of
+    an earlier fit with the same guess) replaces the multi-start.
+    """
+    if data.size < _MIN_FIT_MEASUREMENTS:
+        return None
+    la, lo, h = ecef_to_geodetic(guess_ecef_m)
+    lat0, lon0 = float(la), float(lon0_ := lo)
+    alt0 = float(terrain.height_m(np.degrees(lat0), np.degrees(lon0_)))
+    R = enu_rotation(lat0, lon0)
+    v_enu = R @ guess_vel_mps
+    az0 = math.atan2(v_enu[0], v_enu[1])
+    h_up = max(float(h) - alt0, 1000.0)
+    # Time to climb h_up from rest at the prior net acceleration (a0 - g): independent of the track's
+    # early velocity, which is poor for infrared-only tracks.
+    tau0 = min(max(math.sqrt(2.0 * h_up / (_PRIOR_ACCEL_MPS2 - 9.81)), 10.0), 120.0)
+    t_ref = guess_t_unix_s
+    # Launch point: back along the horizontal velocity by the mean horizontal speed (half the current).
+    back = 0.5 * tau0 * 0.5 * v_enu[:2]
+    best = None
+    starts = [
+        np.array([-back[0] / 1000, -back[1] / 1000, -tau0, az0, math.radians(loft_deg), 2.5, 1.0, 7.0])
+        for loft_deg in (60.0, 75.0, 85.0)
+    ]
+    if warm is not None:
+        # Refits start from the last solution; the final fit (``multi_start``) also from the fresh
+        # starts, so that an early local minimum is not carried to the end.
+        starts = [warm, *starts] if multi_start else [warm]
+    for start in starts:
+        x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
+        try:
+            res = least_squares(
+                lambda th: _residuals(th, data, t_ref, lat0, lon0, alt0)[0],
+                x0,
+                jac=lambda th: _jacobian(th, data, t_ref, lat0, lon0, alt0),
+                bounds=(_LB, _UB),
+                loss="soft_l1",
+                f_scale=3.0,
+                x_scale="jac",
+                max_nfev=60,
+            )
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if best is None or res.cost < best.cost:
+            best = res
+    if best is None or not np.isfinite(best.x).all():
+        return None
+    J = best.jac
+    r = best.fun
+    dof = max(r.size - _N_PAR, 1)
+    scale = max(float(r @ r) / dof, 1.0)
+    try:
+        C = np.linalg.pinv(J.T @ J) * scale
+    except np.linalg.LinAlgError:
+        return None
+    th = best.x
+    mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, 0.0]), lat0, lon0, alt0)
+    la1, lo1, _ = ecef_to_geodetic(mean)
+    cov = C[:2, :2] * 1e6
+    est = (float(np.degrees(la1)), float(np.degrees(lo1)), t_ref + float(th[2]), math.sqrt(C[2, 2]), cov)
+    return est, th
+
+
+def _jacobian(
+    theta: FloatArray, data: BoostData, t_ref: float, lat0: float, lon0: float, alt0: float
+) -> FloatArray:
+    """Forward-difference Jacobian, all perturbed parameter sets integrated in one batch."""
+    step = np.array([1e-3, 1e-3, 1e-2, 1e-5, 1e-5, 1e-4, 1e-4, 1e-3])
+    th = np.repeat(theta[None], _N_PAR + 1, axis=0)
+    th[1:] += np.diag(step)
+    r = _residuals(th, data, t_ref, lat0, lon0, alt0)
+    return np.asarray(((r[1:] - r[0]) / step[:, None]).T, dtype=np.float64)
