@@ -32,8 +32,8 @@ BETA_STEP_MIN_KG_M2 = 100.0  # the step rule treats smaller ballistic coefficien
 _SIMPSON_ERR = 1.0 / 2880.0
 MAX_KAPPA_H = 1.5  # at most this many e-foldings of the drag per step (the error estimate's validity)
 
-# Density tabulated every 100 m (-2 km .. 1,200 km) with per-interval slopes: linear interpolation of
-# rho itself errs by at most (dh / H)^2 / 8 = 4e-5 (H >= 6 km), centimetres of drag shift, and needs no
+# Density tabulated every 25 m (-2 km .. 1,200 km) with per-interval slopes: linear interpolation of
+# rho itself errs by at most (dh / H)^2 / 8 = 2e-6 (H >= 6 km), centimetres of drag shift, and needs no
 # exp and a table small enough to stay in cache (the hot loop's costliest term was the 10 m ln-table).
 _RHO_H0_M = -2000.0
 _RHO_DH_M = 25.0
@@ -47,10 +47,12 @@ _INV_B2 = 1.0 / (B_M * B_M)
 
 
 def _density_rows(alt_m: FloatArray) -> FloatArray:
-    """Air density (kg/m^3) at heights (m) from the 100 m table (clamped at both ends)."""
+    """Air density (kg/m^3) at heights (m) from the 25 m table (clamped at both ends, NaN to the bottom)."""
     x = (alt_m - _RHO_H0_M) * (1.0 / _RHO_DH_M)
-    np.maximum(x, 0.0, out=x)  # ufuncs in place: np.clip's Python wrapper costs more than the work
-    np.minimum(x, _RHO_LAST, out=x)
+    # ufuncs in place (np.clip's Python wrapper costs more than the work); fmax/fmin send a NaN height
+    # (a diverged row, e.g. a launch back-extrapolation) to the table's end instead of an invalid index.
+    np.fmax(x, 0.0, out=x)
+    np.fmin(x, _RHO_LAST, out=x)
     i = x.astype(np.intp)
     x -= i
     x *= _RHO_SLOPE.take(i)
