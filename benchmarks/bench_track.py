@@ -43,9 +43,8 @@ T0 = 1.7e9
 C_GOSPA_M = 2000.0
 
 
-def make_scenario(n: int, n_scans: int, seed: int = 0) -> dict[str, Any]:
-    """Truth (n, n_scans, 6) of midcourse arcs and the radar scans (list of (M, 3) arrays)."""
-    rng = np.random.default_rng(seed)
+def spawn_midcourse(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n fresh midcourse states (n, 6), ECEF m and m/s: 80-150 km up, 2-3 km/s, climbing, heading west."""
     lat = rng.uniform(30.5, 34.5, n) * DEG
     lon = rng.uniform(45.0, 48.0, n) * DEG
     r = geodetic_to_ecef(lat, lon, rng.uniform(80e3, 150e3, n))
@@ -55,8 +54,13 @@ def make_scenario(n: int, n_scans: int, seed: int = 0) -> dict[str, Any]:
     v_enu = np.stack(
         [speed * np.cos(gam) * np.sin(head), speed * np.cos(gam) * np.cos(head), speed * np.sin(gam)], axis=-1
     )
-    v = enu_vector_to_ecef(v_enu, lat, lon)
-    s = np.concatenate([r, v], axis=1)
+    return np.concatenate([r, enu_vector_to_ecef(v_enu, lat, lon)], axis=1)
+
+
+def make_scenario(n: int, n_scans: int, seed: int = 0) -> dict[str, Any]:
+    """Truth (n, n_scans, 6) of midcourse arcs and the radar scans (list of (M, 3) arrays)."""
+    rng = np.random.default_rng(seed)
+    s = spawn_midcourse(n, rng)
     beta = np.exp(rng.normal(math.log(5000.0), 0.3, n))
     truth = np.empty((n, n_scans, 6))
     for k in range(n_scans):

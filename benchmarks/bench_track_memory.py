@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tocsin._types import FloatArray
-from tocsin.geo.frames import altitude_fast_m, enu_vector_to_ecef, geodetic_to_ecef
+from bench_track import spawn_midcourse  # run as a script: benchmarks/ is on sys.path
+from tocsin.geo.frames import altitude_fast_m
 from tocsin.physics.dynamics import rk4_step
 from tocsin.track.models import RadarModel, ScanInput, radar_h
 from tocsin.track.tracker import Tracker
@@ -47,20 +47,6 @@ def rss_mb() -> float:
     """Current resident set size of this process (MB)."""
     with open("/proc/self/statm", encoding="ascii") as f:
         return int(f.read().split()[1]) * PAGE_MB
-
-
-def spawn(n: int, rng: np.random.Generator) -> FloatArray:
-    """n fresh midcourse states (n, 6): 80-150 km up, 2-3 km/s, climbing 30-45 deg, heading west."""
-    lat = rng.uniform(30.5, 34.5, n) * DEG
-    lon = rng.uniform(45.0, 48.0, n) * DEG
-    r = geodetic_to_ecef(lat, lon, rng.uniform(80e3, 150e3, n))
-    speed = rng.uniform(2000.0, 3000.0, n)
-    gam = rng.uniform(30.0, 45.0, n) * DEG
-    head = rng.uniform(250.0, 290.0, n) * DEG
-    v_enu = np.stack(
-        [speed * np.cos(gam) * np.sin(head), speed * np.cos(gam) * np.cos(head), speed * np.sin(gam)], axis=-1
-    )
-    return np.concatenate([r, enu_vector_to_ecef(v_enu, lat, lon)], axis=1)
 
 
 def main() -> None:
@@ -79,7 +65,7 @@ def main() -> None:
     )  # fmt: skip
     trk = Tracker({"r1": rad})
     n = args.objects
-    state = spawn(n, rng)
+    state = spawn_midcourse(n, rng)
     beta = np.full(n, 5000.0)
     age = np.linspace(0.0, args.life_s, n, endpoint=False)  # staggered replacement
     n_scans = round(args.hours * 3600.0)
@@ -89,7 +75,7 @@ def main() -> None:
     for k in range(n_scans):
         gone = (age >= args.life_s) | (altitude_fast_m(state[:, 0:3]) < 20e3)
         if np.any(gone):
-            state[gone] = spawn(int(gone.sum()), rng)
+            state[gone] = spawn_midcourse(int(gone.sum()), rng)
             age[gone] = 0.0
         det = rng.random(n) < rad.pd
         x = np.zeros((int(det.sum()), 10))
