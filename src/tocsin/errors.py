@@ -1,10 +1,11 @@
 """Exceptions of tocsin.
 
     TocsinError
-    └── BadInputError      a file or record breaks the contract: names file, place and field;
-                           the command line turns it into exit status 2.
+    ├── BadInputError      a file or record breaks the contract: names file, place and field;
+    │                      the command line turns it into exit status 2.
+    └── ServiceError       a server (MQTT broker, NATS) is unreachable: exit status 1.
 
-Only ``BadInputError`` crosses the command-line boundary on purpose; anything else is a bug.
+Only these cross the command-line boundary on purpose; anything else is a bug.
 """
 
 from __future__ import annotations
@@ -29,3 +30,10 @@ class BadInputError(TocsinError):
         place = file if where is None else f"{file}:{where}"
         what = f" field '{field}':" if field else ""
         super().__init__(f"{place}:{what} {message}")
+
+
+class ServiceError(TocsinError):
+    """A server tocsin must talk to (MQTT broker, NATS) is unreachable or refused a message.
+
+    The command line reports it on standard error and exits 1: not bad input, a failed dependency.
+    """

@@ -15,7 +15,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from tocsin.errors import BadInputError
+from tocsin.errors import BadInputError, ServiceError
 
 app = typer.Typer(
     name="tocsin",
@@ -39,6 +39,9 @@ def bad_input_exits_2(fn: Callable[P, R]) -> Callable[P, R]:
         except BadInputError as e:
             print(f"tocsin: bad input: {e}", file=sys.stderr)
             raise typer.Exit(code=2) from None
+        except ServiceError as e:
+            print(f"tocsin: service unavailable: {e}", file=sys.stderr)
+            raise typer.Exit(code=1) from None
 
     return wrapper
 
@@ -185,6 +188,80 @@ def evaluate(
     from tocsin.cli.evaluate_cmd import run_evaluate
 
     run_evaluate(scenario, run_dir, out, delay_s=delay_s, baselines=baselines, report=report)
+
+
+@app.command()
+@bad_input_exits_2
+def publish(
+    alerts: Annotated[
+        str, typer.Option("--alerts", help="alerts.jsonl, or - to follow `tocsin run --measurements -`.")
+    ],
+    zones: Annotated[
+        Path | None, typer.Option("--zones", help="zones.geojson: adds each zone's polygon to its messages.")
+    ] = None,
+    mqtt: Annotated[
+        str | None, typer.Option("--mqtt", help="Siren bridge broker, mqtt://host[:port] (QoS 1, retained).")
+    ] = None,
+    nats_url: Annotated[
+        str | None, typer.Option("--nats", help="NATS JetStream, nats://host[:port] (alerts.zone.<id>).")
+    ] = None,
+    prefix: Annotated[str, typer.Option("--topic-prefix", help="MQTT topic prefix.")] = "tocsin",
+    echo: Annotated[bool, typer.Option("--echo", help="Also write each feed message to stdout.")] = False,
+) -> None:
+    """Send each alert change to sirens (MQTT) and the bus (NATS) as a tocsin.feed/1 message."""
+    from tocsin.cli.service_cmd import run_publish
+
+    n = run_publish(alerts, zones, mqtt, nats_url, prefix, echo)
+    print(f"tocsin publish: {n} messages", file=sys.stderr)
+
+
+bus_app = typer.Typer(help="Sensor records over NATS JetStream (stream TOCSIN_SENSORS, sensor.<id>).")
+app.add_typer(bus_app, name="bus")
+
+
+@bus_app.command("send")
+@bad_input_exits_2
+def bus_send(
+    measurements: Annotated[str, typer.Option("--measurements", help="measurements.jsonl, or - for stdin.")],
+    nats_url: Annotated[str, typer.Option("--nats", help="nats://host[:port]")] = "nats://127.0.0.1:4222",
+    speed: Annotated[
+        float, typer.Option("--speed", help="Replay pace: 1 = real time, 0 = as fast as possible.")
+    ] = 0.0,
+    stream: Annotated[str, typer.Option("--stream", help="JetStream stream name.")] = "TOCSIN_SENSORS",
+    subject_prefix: Annotated[
+        str, typer.Option("--subject-prefix", help="Subjects are PREFIX.<sensor id>.")
+    ] = "sensor",
+) -> None:
+    """Publish measurement records on sensor.<id> (a sensor gateway, or a recording replayed)."""
+    from tocsin.cli.service_cmd import run_bus_send
+
+    n = run_bus_send(measurements, nats_url, speed, stream, subject_prefix)
+    print(f"tocsin bus send: {n} new records", file=sys.stderr)
+
+
+@bus_app.command("receive")
+@bad_input_exits_2
+def bus_receive(
+    nats_url: Annotated[str, typer.Option("--nats", help="nats://host[:port]")] = "nats://127.0.0.1:4222",
+    durable: Annotated[
+        str, typer.Option("--durable", help="Durable consumer name: a restart resumes where it stopped.")
+    ] = "tocsin-engine",
+    idle_exit_s: Annotated[
+        float | None, typer.Option("--idle-exit-s", help="Stop after this long without a record (s).")
+    ] = None,
+    stream: Annotated[str, typer.Option("--stream", help="JetStream stream name.")] = "TOCSIN_SENSORS",
+    subject_prefix: Annotated[
+        str, typer.Option("--subject-prefix", help="Subjects are PREFIX.<sensor id>.")
+    ] = "sensor",
+) -> None:
+    """Write the sensor stream to stdout, one record per line, for `tocsin run --measurements -`."""
+    from tocsin.cli.service_cmd import run_bus_receive
+
+    try:
+        n = run_bus_receive(nats_url, durable, idle_exit_s, stream, subject_prefix)
+    except BrokenPipeError:
+        raise typer.Exit(code=1) from None
+    print(f"tocsin bus receive: {n} records", file=sys.stderr)
 
 
 def main() -> None:

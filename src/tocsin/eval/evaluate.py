@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-from tocsin.errors import BadInputError
+from tocsin.disseminate.feed import parse_alert_line
 from tocsin.eval.detection import DEFAULT_GATE_SIGMA, first_detection_times
 from tocsin.eval.scorecard import (
     DEFAULT_DELAY_S,
-    LEVELS,
     Scorecard,
     score_alerts,
     scorecard_table,
@@ -28,26 +26,8 @@ from tocsin.zones.load import load_zones
 def load_alerts(path: str | Path) -> list[dict[str, Any]]:
     """Read ``alerts.jsonl`` (contract section 5); raises ``BadInputError`` naming line and field."""
     name = str(path)
-    out: list[dict[str, Any]] = []
     with Path(path).open(encoding="utf-8") as f:
-        for line, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                a = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise BadInputError(name, line, None, f"not JSON: {e.msg}") from e
-            if not isinstance(a, dict):
-                raise BadInputError(name, line, None, "not a JSON object")
-            t = a.get("t_unix_s")
-            if not (isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)):
-                raise BadInputError(name, line, "t_unix_s", "missing or not a finite number")
-            if not isinstance(a.get("zone"), str):
-                raise BadInputError(name, line, "zone", "missing or not a string")
-            if a.get("level") not in LEVELS:
-                raise BadInputError(name, line, "level", f"must be one of {', '.join(LEVELS)}")
-            out.append(a)
-    return out
+        return [parse_alert_line(text, name, line) for line, text in enumerate(f, 1) if text.strip()]
 
 
 def evaluate(
