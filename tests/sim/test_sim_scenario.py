@@ -196,7 +196,8 @@ def test_unknown_bundled_name_and_unreadable_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["al-asad-2020", "al-asad-2020-ir", "rocket-barrage", "salvo-200", "national"]
+    "name",
+    ["al-asad-2020", "al-asad-2020-ir", "rocket-barrage", "salvo-200", "national", "unknown-airframes"],
 )
 def test_bundled_scenarios_validate(name: str) -> None:
     assert name in bundled_names()

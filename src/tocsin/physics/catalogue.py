@@ -29,6 +29,8 @@ Conventions:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -369,10 +371,34 @@ CATALOGUE: dict[str, MissileClass] = {
 }
 
 
+#: Classes a scenario file defines for itself (``classes:``), active only inside ``scenario_classes``.
+#: The simulator flies them; the tracker and predictor never see them (they infer class from
+#: ``CATALOGUE`` only), which is what tests their robustness to airframes they do not know.
+_SCENARIO_CLASSES: dict[str, MissileClass] = {}
+
+
 def get_class(name: str) -> MissileClass:
-    """The catalogue entry called ``name``; raises :class:`UnknownClassError` naming the known classes."""
+    """The catalogue entry (or active scenario-defined class) called ``name``; raises
+    :class:`UnknownClassError` naming the known classes."""
+    found = CATALOGUE.get(name) or _SCENARIO_CLASSES.get(name)
+    if found is None:
+        known = ", ".join(sorted({*CATALOGUE, *_SCENARIO_CLASSES}))
+        raise UnknownClassError(f"unknown missile class {name!r}; known classes: {known}")
+    return found
+
+
+@contextmanager
+def scenario_classes(classes: Iterable[MissileClass]) -> Iterator[None]:
+    """Make scenario-defined ``classes`` known to :func:`get_class` for the duration of the block
+    (the simulator's flight, aim and sensor code look classes up by name)."""
+    added = []
+    for c in classes:
+        if c.name in CATALOGUE:
+            raise ValueError(f"class {c.name!r} is in the catalogue; give a scenario class its own name")
+        _SCENARIO_CLASSES[c.name] = c
+        added.append(c.name)
     try:
-        return CATALOGUE[name]
-    except KeyError:
-        known = ", ".join(sorted(CATALOGUE))
-        raise UnknownClassError(f"unknown missile class {name!r}; known classes: {known}") from None
+        yield
+    finally:
+        for name in added:
+            _SCENARIO_CLASSES.pop(name, None)

@@ -20,10 +20,19 @@ Units are in every key (``_deg``, ``_m``, ``_s``); polygons are lists of ``[lon_
       - {id: ir1, kind: ir, geo_lon_deg: 50, sigma_los_deg: 0.005, revisit_s: 2, pd: 0.9}
     zones:
       - {id: town, shelter_s: 90, circle: {lat_deg: 33.8, lon_deg: 44.0, radius_m: 2000}}
+
+A scenario may fly airframes of its own (``classes:``): a catalogue class named by ``base`` with some
+parameters replaced (``beta_kg_m2``, ``stages``, ``cep_m``, ``hot_coast_s``, ...). Only the simulator
+knows them; tocsin's tracker and predictor must infer what they are, as they must for an unseen
+simulator's airframes (``unknown-airframes.yaml`` is the bundled example)::
+
+    classes:
+      - {name: heavy-rv, base: srbm-800, beta_kg_m2: 40000, cep_m: 25}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,6 +47,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -45,7 +55,7 @@ from shapely import is_valid_reason
 from shapely.geometry import Polygon
 
 from tocsin.errors import BadInputError
-from tocsin.physics.catalogue import CATALOGUE
+from tocsin.physics.catalogue import CATALOGUE, MissileClass, Stage
 
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
@@ -125,6 +135,89 @@ class AimPoint(_Strict):
 FailureMode = Literal["none", "boost_failure", "breakup", "guidance"]
 
 
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class StageSpec(_Strict):
+    """One propulsive stage of a scenario-defined class (see ``tocsin.physics.catalogue.Stage``)."""
+
+    burn_s: Positive
+    mass_initial_kg: Positive
+    propellant_kg: Positive
+    thrust_n: Positive
+
+    @model_validator(mode="after")
+    def _mass(self) -> StageSpec:
+        if self.propellant_kg >= self.mass_initial_kg:
+            raise ValueError("propellant_kg must be less than mass_initial_kg")
+        return self
+
+
+class ClassSpec(_Strict):
+    """An airframe the scenario defines for itself: a catalogue class (``base``) with some parameters
+    replaced. The simulator flies it; tocsin's tracker and predictor do not know it, so such classes
+    test inference under model mismatch (a heavier re-entry vehicle, a longer burn, another CEP)."""
+
+    name: Ident
+    base: str
+    range_min_m: NonNeg | None = None
+    range_max_m: Positive | None = None
+    stages: Annotated[list[StageSpec], Field(min_length=1, max_length=4)] | None = None
+    payload_kg: Positive | None = None
+    beta_kg_m2: Annotated[float, Field(ge=50.0, le=1.0e6)] | None = None
+    cep_m: NonNeg | None = None
+    danger_radius_m: NonNeg | None = None
+    hot_coast_s: NonNeg | None = None
+    diameter_m: Positive | None = None
+    boost_cd: Positive | None = None
+    vertical_rise_s: NonNeg | None = None
+    pitch_over_s: NonNeg | None = None
+    muzzle_velocity_mps: Positive | None = None
+    loft_min_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = None
+    loft_max_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = None
+    thrust_termination: bool | None = None
+    burn_fraction_min: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    note: str = ""
+
+    @field_validator("base")
+    @classmethod
+    def _known_base(cls, v: str) -> str:
+        if v not in CATALOGUE:
+            raise ValueError(f"unknown base class {v!r}; known: {', '.join(sorted(CATALOGUE))}")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _new_name(cls, v: str) -> str:
+        if v in CATALOGUE:
+            raise ValueError(f"{v!r} is a catalogue class; give the scenario class its own name")
+        return v
+
+    def to_class(self) -> MissileClass:
+        """The catalogue ``base`` with this spec's parameters replaced (SI units, loft in radians)."""
+        base = CATALOGUE[self.base]
+        skip = {"name", "base", "stages", "loft_min_deg", "loft_max_deg", "note"}
+        changes: dict[str, Any] = {
+            k: v for k, v in self.model_dump().items() if k not in skip and v is not None
+        }
+        if self.stages is not None:
+            changes["stages"] = tuple(Stage(**st.model_dump()) for st in self.stages)
+        if self.loft_min_deg is not None:
+            changes["loft_min_rad"] = math.radians(self.loft_min_deg)
+        if self.loft_max_deg is not None:
+            changes["loft_max_rad"] = math.radians(self.loft_max_deg)
+        c = dataclasses.replace(
+            base,
+            name=self.name,
+            source=f"scenario class on {self.base}: {self.note}",
+            confidence="[?]",
+            **changes,
+        )
+        if c.range_min_m >= c.range_max_m or c.loft_min_rad > c.loft_max_rad:
+            raise ValueError("range_min_m must be below range_max_m and loft_min below loft_max")
+        return c
+
+
 class Launch(_Strict):
     """``count`` launches of one class from one site at one aim, ``interval_s`` apart.
 
@@ -155,9 +248,11 @@ class Launch(_Strict):
 
     @field_validator("class_name")
     @classmethod
-    def _known_class(cls, v: str) -> str:
-        if v not in CATALOGUE:
-            raise ValueError(f"unknown missile class {v!r}; known: {', '.join(sorted(CATALOGUE))}")
+    def _known_class(cls, v: str, info: ValidationInfo) -> str:
+        own = (info.context or {}).get("classes", set())
+        if v not in CATALOGUE and v not in own:
+            known = ", ".join(sorted({*CATALOGUE, *own}))
+            raise ValueError(f"unknown missile class {v!r}; known: {known}")
         return v
 
     @model_validator(mode="after")
@@ -384,6 +479,7 @@ class Scenario(_Strict):
     sources: Annotated[list[str], Field(min_length=1)]
     start_utc: AwareDatetime
     tail_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 30.0
+    classes: list[ClassSpec] = []
     sites: list[Site] = []
     waves: list[Wave] = []
     launches: Annotated[list[Launch], Field(min_length=1)]
@@ -527,7 +623,13 @@ def parse_scenario(text: str, file: str = "<scenario>") -> LoadedScenario:
     if isinstance(data.get("start_utc"), datetime) and data["start_utc"].tzinfo is None:
         data["start_utc"] = data["start_utc"].isoformat()  # let pydantic say "timezone required"
     try:
-        sc = Scenario.model_validate(data)
+        own = data.get("classes") if isinstance(data, dict) else None
+        names = (
+            {c["name"] for c in own if isinstance(c, dict) and isinstance(c.get("name"), str)}
+            if isinstance(own, list)
+            else set()
+        )
+        sc = Scenario.model_validate(data, context={"classes": names})
     except ValidationError as e:
         err = e.errors(include_url=False)[0]
         loc = tuple(err["loc"])

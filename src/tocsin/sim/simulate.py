@@ -29,7 +29,7 @@ from tocsin._types import FloatArray, IntArray
 from tocsin.errors import BadInputError
 from tocsin.geo.frames import altitude_fast_m, geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_distance_m, geodesic_forward_deg
-from tocsin.physics.catalogue import get_class
+from tocsin.physics.catalogue import get_class, scenario_classes
 from tocsin.physics.flight import FlightPlan, Trajectory, fly
 from tocsin.sim.scenario import IrSpec, LoadedScenario, RadarSpec, Scenario, load_scenario
 from tocsin.sim.sensors import (
@@ -466,6 +466,13 @@ def simulate(
 
     report("load", 0.0)
     ls = load_scenario(scenario)
+    with scenario_classes(c.to_class() for c in ls.scenario.classes):
+        return _simulate(ls, Path(out_dir), seed, report)
+
+
+def _simulate(
+    ls: LoadedScenario, out_dir: Path, seed: int, report: Callable[[str, float], None]
+) -> SimulationSummary:
     sc: Scenario = ls.scenario
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
