@@ -215,6 +215,28 @@ def publish(
     print(f"tocsin publish: {n} messages", file=sys.stderr)
 
 
+@app.command()
+@bad_input_exits_2
+def serve(
+    alerts: Annotated[
+        str, typer.Option("--alerts", help="alerts.jsonl, or - to follow `tocsin run --measurements -`.")
+    ],
+    zones: Annotated[
+        Path | None, typer.Option("--zones", help="zones.geojson: polygons for messages and /alerts.geojson.")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    exit_on_eof: Annotated[
+        bool, typer.Option("--exit-on-eof", help="Stop when the alert input ends (default: keep serving).")
+    ] = False,
+) -> None:
+    """Serve the live alert feed over HTTP: SSE at /feed, /state, /alerts.geojson, a board at /."""
+    from tocsin.cli.service_cmd import run_serve
+
+    n = run_serve(alerts, zones, host, port, exit_on_eof)
+    print(f"tocsin serve: {n} messages served", file=sys.stderr)
+
+
 bus_app = typer.Typer(help="Sensor records over NATS JetStream (stream TOCSIN_SENSORS, sensor.<id>).")
 app.add_typer(bus_app, name="bus")
 

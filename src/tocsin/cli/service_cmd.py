@@ -138,3 +138,39 @@ def run_bus_receive(
             durable=durable,
             idle_exit_s=idle_exit_s,
         )
+
+
+def run_serve(alerts: str, zones: Path | None, host: str, port: int, exit_on_eof: bool) -> int:
+    """Serve the live feed of ``alerts`` (file or ``-``) over HTTP until stopped (or, with
+    ``exit_on_eof``, until the input ends); returns the number of messages served."""
+    import threading
+
+    import uvicorn
+
+    from tocsin.service.http_feed import FeedHub, create_app
+
+    polygons = None
+    if zones is not None:
+        from tocsin.zones.load import load_zones, zone_set_to_geojson
+
+        polygons = zone_polygons(zone_set_to_geojson(load_zones(zones)))
+    if alerts != "-" and not Path(alerts).is_file():
+        raise BadInputError(alerts, None, None, "no such file")
+    hub = FeedHub()
+    # Graceful shutdown waits for open streams; SSE streams never end by themselves (ecosystem.md s.7).
+    config = uvicorn.Config(
+        create_app(hub, polygons), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+
+    def read() -> None:
+        for seq, alert in enumerate(iter_alerts(alerts), 1):
+            hub.add(feed_message(alert, seq, polygons))
+        hub.close_input()
+        if exit_on_eof:
+            server.should_exit = True
+
+    threading.Thread(target=read, name="tocsin-alerts", daemon=True).start()
+    print(f"tocsin serve: http://{host}:{port}/ (feed /feed, state /state)", file=sys.stderr, flush=True)
+    server.run()
+    return len(hub.since(0))
