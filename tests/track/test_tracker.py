@@ -75,6 +75,12 @@ def test_position_anees_in_band_midcourse_and_reentry() -> None:
     # Phase-mean ANEES inside the band for both phases. Per step, midcourse is in the band >= 80 % of
     # the time; re-entry is slightly conservative (ANEES ~1.5-2.3, mean ~2.0, measured), so there we
     # only require no overconfident step and >= 40 % of steps in the band.
+    # Diagnosis (session 4, re-entry mean ANEES with these seeds 2.03; other seed sets 2.10, 2.26): not
+    # the IMM (ballistic mode only: 2.09), not process noise (re-entry q_vel 0.3 -> 0.05: 2.09; all q ~ 0:
+    # 2.28), not the integration step (0.25 s: 2.03). Without range rate it is 2.37 (92 % of steps in
+    # the band). Per principal axis of P the normalised squared error is [0.97, 0.46, 0.60] with range
+    # rate vs [0.83, 0.89, 0.66] without: with Doppler at 0-10 deg elevation one cross-range axis of P
+    # is about twice the actual error. Cause of that not yet found.
     for name, sel, min_frac in (("midcourse", mid, 0.8), ("reentry", reentry, 0.4)):
         a = anees[sel]
         frac = float(np.mean((a >= lo) & (a <= hi)))
