@@ -254,3 +254,11 @@ def test_kernel_scalar_and_batch_agree(name: str) -> None:
         single = np.asarray(kernel(pts[i]))
         assert single.shape == batch.shape[1:]
         np.testing.assert_array_equal(single, batch[i])
+
+
+def test_ecef_to_geodetic_blanks_degenerate_rows_without_warnings() -> None:
+    good = geodetic_deg_to_ecef(33.8, 42.4, 15_000.0)
+    xyz = np.array([good, [0.0, 0.0, 0.0], [np.nan, 1.0, 2.0], [1e3, -2e3, 3e3], good])
+    la, lo, h = ecef_to_geodetic(xyz)  # filterwarnings=error turns any RuntimeWarning into a failure
+    assert np.all(np.isnan(la[1:4])) and np.all(np.isnan(lo[1:4])) and np.all(np.isnan(h[1:4]))
+    assert np.allclose(np.degrees([la[0], la[4]]), 33.8) and np.allclose([h[0], h[4]], 15_000.0, atol=1e-6)

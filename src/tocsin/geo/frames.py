@@ -41,9 +41,16 @@ def ecef_to_geodetic(xyz_m: FloatArray) -> tuple[FloatArray, FloatArray, FloatAr
 
     Closed form of Heikkinen (1982, Z. Vermessungswesen 107), followed by one Newton step on the
     height so that points far from the surface (satellites) also agree with PROJ to well under 1 mm.
-    Valid everywhere except within ~50 km of the Earth's centre.
+    Valid everywhere except within ~50 km of the Earth's centre: such points, and non-finite ones (a
+    diverged or zeroed state), give NaN for all three outputs, without floating-point warnings.
     """
     xyz = np.asarray(xyz_m, dtype=np.float64)
+    bad = ~np.all(np.isfinite(xyz), axis=-1)
+    bad |= np.einsum("...i,...i->...", np.nan_to_num(xyz), np.nan_to_num(xyz)) < (50e3) ** 2
+    if np.any(bad):
+        # Solve on a harmless stand-in (a point on the equator), then blank the bad rows.
+        lat, lon, h = ecef_to_geodetic(np.where(bad[..., None], np.array([A_M, 0.0, 0.0]), xyz))
+        return np.where(bad, np.nan, lat), np.where(bad, np.nan, lon), np.where(bad, np.nan, h)
     x = xyz[..., 0]
     y = xyz[..., 1]
     z = xyz[..., 2]
