@@ -115,6 +115,14 @@ def run(
             "the log, then read the new input; records the feed re-sends are dropped as repeats.",
         ),
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an earlier run in --out (its event log, tracks, predictions, alerts, CAP): "
+            "without it (or --resume) a run into a directory holding one is refused with exit 2.",
+        ),
+    ] = False,
 ) -> None:
     """The whole warning chain: tracks, predictions, alerts, CAP messages and the event log."""
     from tocsin.cli.run_cmd import run_chain
@@ -130,6 +138,7 @@ def run(
         cap_status=cap_status,
         progress=show_progress() and measurements != "-",
         resume=resume,
+        overwrite=overwrite,
     )
     print(
         f"tocsin run: {counts['lines']} lines, {counts['rejected']} skipped, "

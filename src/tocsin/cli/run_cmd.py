@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from tocsin.engine.sensors import track_models
 from tocsin.errors import BadInputError
 from tocsin.ingest.records import MAX_LINE_CHARS, Rejected
 from tocsin.ingest.stream import ScanAssembler
-from tocsin.store.eventlog import EventLog, EventLogError
+from tocsin.store.eventlog import DEFAULT_FILENAME, EventLog, EventLogError
 from tocsin.store.replay import RUN_KINDS, RebuiltRun, RunRecorder, json_safe, rebuild_from_log
 from tocsin.track.tracker import Tracker
 
@@ -164,6 +165,44 @@ def _check_resumable(
         raise BadInputError("--posture", None, None, "differs from the logged run's posture changes")
 
 
+#: The files a run writes into its --out directory (besides the event log and ``cap/``).
+RUN_OUTPUTS = ("tracks.jsonl", "predictions.jsonl", "alerts.jsonl")
+
+
+def _log_file(target: str) -> Path | None:
+    """The SQLite file of an event-log target (a directory means its ``events.sqlite``); None for a URL."""
+    if "://" in target:
+        return None
+    path = Path(target)
+    return path / DEFAULT_FILENAME if path.is_dir() else path
+
+
+def _earlier_run(out: Path, log: EventLog, target: str) -> list[tuple[str, str]]:
+    """What an earlier run left in ``out`` and in the event log: (path, what) pairs."""
+    found: list[tuple[str, str]] = []
+    n_events = log.count()
+    if n_events:
+        found.append((target, f"{target} ({n_events} events)"))
+    found.extend((str(out / name), str(out / name)) for name in RUN_OUTPUTS if (out / name).exists())
+    cap = out / "cap"
+    if cap.is_dir() and any(cap.glob("*.xml")):
+        found.append((str(cap), f"{cap}{os.sep}*.xml"))
+    return found
+
+
+def _remove_earlier_run(out: Path, log_file: Path | None) -> None:
+    """Delete an earlier run's outputs in ``out`` and its SQLite event log (``--overwrite``)."""
+    if log_file is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            log_file.with_name(log_file.name + suffix).unlink(missing_ok=True)
+    for name in RUN_OUTPUTS:
+        (out / name).unlink(missing_ok=True)
+    cap = out / "cap"
+    if cap.is_dir():
+        for f in sorted(cap.glob("*.xml")):
+            f.unlink()
+
+
 def run_chain(
     sensors_path: Path,
     measurements: str,
@@ -176,6 +215,7 @@ def run_chain(
     cap_status: str = "Exercise",
     progress: bool = False,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, int]:
     """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
 
@@ -184,6 +224,12 @@ def run_chain(
     state without rewriting what is there, log and emit the decisions it had reached but not logged
     (at least once), then read the new input. Records a feed re-sends are dropped as repeats or late
     by ingest. A run that logged its end, or other settings than the logged ones, is refused.
+
+    Without ``resume``, a run never appends to or silently replaces an earlier run: when ``out`` or
+    the event log holds one (its log events, tracks/predictions/alerts files or CAP messages), the run
+    is refused with ``BadInputError`` (exit 2) naming what is there, unless ``overwrite`` is set; then
+    those outputs and the SQLite log are deleted first and the replacement is said on standard error.
+    A database log (a URL) is append-only and is never deleted: give a fresh database or table prefix.
     """
     sensors, sensors_doc = load_sensors_doc(sensors_path)
     zones, zones_doc = load_zones_doc(zones_path)
@@ -199,7 +245,27 @@ def run_chain(
     composer = CapComposer(zones_from_geojson(zones_doc), CapConfig(status=cap_status))
     counts = {"lines": 0, "rejected": 0, "track_rows": 0, "predictions": 0, "alerts": 0, "cap": 0}
     target = log_target or str(out / "events.sqlite")
-    log = EventLog(target, extra_kinds=RUN_KINDS)
+    log_file = _log_file(target)
+    try:
+        log = EventLog(target, extra_kinds=RUN_KINDS)
+    except EventLogError as e:
+        raise BadInputError(target, None, None, str(e)) from e
+    if not resume:
+        earlier = _earlier_run(out, log, target)
+        what = ", ".join(w for _, w in earlier)
+        if earlier and (not overwrite or (log_file is None and log.count())):
+            log.close()
+            hint = (
+                "a database event log is append-only and is not deleted: give a fresh database or --log"
+                if overwrite
+                else "--resume continues that run, --overwrite replaces it, or choose another --out"
+            )
+            raise BadInputError(earlier[0][0], None, None, f"an earlier run is there ({what}); {hint}")
+        if earlier:
+            log.close()
+            _remove_earlier_run(out, log_file)
+            print(f"tocsin run: --overwrite: removed the earlier run ({what})", file=sys.stderr)
+            log = EventLog(target, extra_kinds=RUN_KINDS)
     recorder = RunRecorder(log)
     resumed: RebuiltRun | None = None
     # A run killed before it logged its configuration has nothing to resume: it starts afresh.
