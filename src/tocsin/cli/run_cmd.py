@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import select
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,15 +50,18 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
 
-def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
-    """The complete lines of a byte stream, in bursts: all lines that have arrived, without waiting.
+def _split_lines(chunks: Iterable[bytes | None]) -> Iterator[list[str] | None]:
+    """Complete lines of a chunked byte stream, a burst (list) per chunk that completed any line.
 
-    ``read1`` returns what is there (blocking only when nothing is), so on a live stream a burst is
-    what the feed wrote since the last read, and it can be logged in one transaction.
+    A ``None`` chunk (the feed was silent for a while) passes through as ``None``. A line longer than
+    ``MAX_LINE_BYTES`` is cut there once and its rest skipped; bad UTF-8 is kept for ingest to reject.
     """
     buf = b""
     skipping = False  # inside an overlong line whose first MAX_LINE_BYTES went out already
-    while chunk := stream.read1(READ_CHUNK_BYTES):  # type: ignore[attr-defined]
+    for chunk in chunks:
+        if chunk is None:
+            yield None
+            continue
         parts = (buf + chunk).split(b"\n")
         buf = parts.pop()
         lines: list[str] = []
@@ -73,6 +79,36 @@ def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
             yield lines
     if buf and not skipping:
         yield [_decode(buf)]
+
+
+def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
+    """The complete lines of a byte stream, in bursts: all lines that have arrived, without waiting.
+
+    ``read1`` returns what is there (blocking only when nothing is), so on a live stream a burst is
+    what the feed wrote since the last read, and it can be logged in one transaction.
+    """
+    chunks = iter(lambda: stream.read1(READ_CHUNK_BYTES), b"")  # type: ignore[attr-defined]
+    for burst in _split_lines(chunks):
+        if burst is not None:
+            yield burst
+
+
+def _chunks_or_silence(fd: int, tick_s: float, clock: Callable[[], float]) -> Iterator[bytes | None]:
+    """Chunks read from file descriptor ``fd`` as they arrive, and ``None`` after each ``tick_s`` of
+    silence (wall clock ``clock``, seconds): the heartbeat of ``tocsin run --tick-s``. Ends at EOF."""
+    due = clock() + tick_s
+    while True:
+        wait = max(0.0, due - clock())
+        ready, _, _ = select.select([fd], [], [], wait)
+        if ready:
+            chunk = os.read(fd, READ_CHUNK_BYTES)
+            if not chunk:
+                return
+            yield chunk
+            due = clock() + tick_s
+        else:
+            yield None
+            due = clock() + tick_s
 
 
 def _open_input(source: Path | None) -> IO[bytes]:
@@ -216,6 +252,8 @@ def run_chain(
     progress: bool = False,
     resume: bool = False,
     overwrite: bool = False,
+    tick_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, int]:
     """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
 
@@ -230,6 +268,12 @@ def run_chain(
     is refused with ``BadInputError`` (exit 2) naming what is there, unless ``overwrite`` is set; then
     those outputs and the SQLite log are deleted first and the replacement is said on standard error.
     A database log (a URL) is append-only and is never deleted: give a fresh database or table prefix.
+
+    ``tick_s`` (live stream only): after each ``tick_s`` seconds of wall-clock silence on the input,
+    the clock runs on (``Engine.push_tick``) to the feed's newest time plus the wall time since it
+    arrived, so all clears and time-to-shelter deadlines fall due with no measurement; each tick is
+    logged before it acts, so replay is exact. Skipped while nothing depends on time (no track, no
+    open warning, no pending scan or posture). ``clock``: the wall clock in seconds (tests).
     """
     sensors, sensors_doc = load_sensors_doc(sensors_path)
     zones, zones_doc = load_zones_doc(zones_path)
@@ -239,6 +283,10 @@ def run_chain(
     source = None if stream else Path(measurements)
     if source is not None and not source.is_file():
         raise BadInputError(measurements, None, None, "no such file")
+    if tick_s is not None and not stream:
+        raise BadInputError("--tick-s", None, None, "only for a live stream (--measurements -)")
+    if tick_s is not None and not (math.isfinite(tick_s) and tick_s > 0.0):
+        raise BadInputError("--tick-s", None, None, f"must be a number > 0, got {tick_s!r}")
     out.mkdir(parents=True, exist_ok=True)
     name = "-" if stream else measurements
     engine = Engine(sensors, zones, config, source=name)
@@ -339,8 +387,21 @@ def run_chain(
                     sys.stdout.flush()
             recorder.output(EngineOutput(decisions=resumed.output.decisions[resumed.n_logged_decisions :]))
         stream_in = _open_input(source)
+        bursts: Iterator[list[str] | None] = (
+            _split_lines(_chunks_or_silence(stream_in.fileno(), tick_s, clock))
+            if tick_s is not None
+            else _bursts(stream_in)
+        )
+        # The feed's clock against the wall clock: ticks continue the feed's newest time at wall rate.
+        anchor_t, anchor_wall = engine.assembler.newest_unix_s, clock()
         try:
-            for burst in _bursts(stream_in):
+            for burst in bursts:
+                if burst is None:
+                    t_tick = anchor_t + (clock() - anchor_wall)
+                    if math.isfinite(t_tick) and t_tick > engine.now_unix_s and engine.needs_clock:
+                        recorder.tick(t_tick)
+                        emit(engine.push_tick(t_tick))
+                    continue
                 first = counts["lines"] + 1
                 for k, text in enumerate(burst):
                     recorder.line(first + k, text, engine.now_unix_s)
@@ -353,6 +414,8 @@ def run_chain(
                     emit(engine.push_line(text, first + k))
                     bar.advance(len(text.encode("utf-8", errors="surrogateescape")) + 1)
                 counts["lines"] += len(burst)
+                if engine.assembler.newest_unix_s != anchor_t:
+                    anchor_t, anchor_wall = engine.assembler.newest_unix_s, clock()
         finally:
             if source is not None:
                 stream_in.close()
