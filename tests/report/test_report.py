@@ -183,3 +183,27 @@ def test_target_panel_holds_the_struck_zones(synthetic_dirs: tuple[Path, Path]) 
     assert struck and struck <= {data.zones.ids[i] for i in main.zones}
     # Every true impact of the hand-made salvo lands within a few km of the base: all in the panel.
     assert set(main.impacts) == {i for i, e in enumerate(data.events) if e.has_impact}
+
+
+def test_accuracy_table_bins_errors_by_time_to_go(report_dir: Path) -> None:
+    from tocsin.report.figures import ErrorSeries, accuracy_table
+
+    # Two tracks; misses 100 m + 10 m per second to go, time errors 0.1 s per 10 s to go.
+    ttg = np.array([125.0, 115.0, 62.0, 58.0, 31.0, 29.0, 5.0])
+    series = [
+        ErrorSeries(k, "o1", ttg, 100.0 + 10.0 * ttg, np.full(7, 5000.0), -0.01 * ttg, np.ones(7, bool))
+        for k in ("T1", "T2")
+    ]
+    series[1] = ErrorSeries("T2", "o2", ttg, 100.0 + 10.0 * ttg, np.full(7, 5000.0), 0.01 * ttg, ttg < 50)
+    header, rows = accuracy_table(series)
+    assert header[0] == "time to go"
+    by_bin = {r[0]: r for r in rows}
+    assert by_bin["90-150 s"][1:4] == ["4", "1300 m", "1350 m"]  # 1250, 1250, 1350, 1350 m
+    assert by_bin["50-70 s"][2] == "700 m" and by_bin["50-70 s"][4] == "0.6 s"
+    assert by_bin["20-40 s"][5] == "100%" and by_bin["90-150 s"][5] == "50%"
+    assert by_bin["0-10 s"][1] == "2"
+    assert accuracy_table([])[1] == []
+    # The report writes the table next to its plot (figures/page-4.png).
+    csv = (report_dir / "accuracy_vs_ttg.csv").read_text().splitlines()
+    assert csv[0].startswith("time to go,predictions,median miss")
+    assert "Pooled over tracks, by time to go" in (report_dir / "report.html").read_text()

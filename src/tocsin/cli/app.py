@@ -118,6 +118,22 @@ def run(
             "the log, then read the new input; records the feed re-sends are dropped as repeats.",
         ),
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an earlier run in --out (its event log, tracks, predictions, alerts, CAP): "
+            "without it (or --resume) a run into a directory holding one is refused with exit 2.",
+        ),
+    ] = False,
+    tick_s: Annotated[
+        float | None,
+        typer.Option(
+            "--tick-s",
+            help="Live stream only: after this many seconds of silence on stdin (wall clock), let the "
+            "clock run on so all clears and shelter deadlines still fall due; ticks are logged for replay.",
+        ),
+    ] = None,
 ) -> None:
     """The whole warning chain: tracks, predictions, alerts, CAP messages and the event log."""
     from tocsin.cli.run_cmd import run_chain
@@ -133,6 +149,8 @@ def run(
         cap_status=cap_status,
         progress=show_progress() and measurements != "-",
         resume=resume,
+        overwrite=overwrite,
+        tick_s=tick_s,
     )
     print(
         f"tocsin run: {counts['lines']} lines, {counts['rejected']} skipped, "

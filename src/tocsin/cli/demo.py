@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             scen / "zones.geojson",
             run,
             progress=show_progress(),
+            overwrite=True,  # the demo's directory is scratch: a second `make demo` replaces it
         )
         console.print(
             f"{counts['lines']} measurements, {counts['predictions']} predictions, "

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import select
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +24,7 @@ from tocsin.engine.sensors import track_models
 from tocsin.errors import BadInputError
 from tocsin.ingest.records import MAX_LINE_CHARS, Rejected
 from tocsin.ingest.stream import ScanAssembler
-from tocsin.store.eventlog import EventLog, EventLogError
+from tocsin.store.eventlog import DEFAULT_FILENAME, EventLog, EventLogError
 from tocsin.store.replay import RUN_KINDS, RebuiltRun, RunRecorder, json_safe, rebuild_from_log
 from tocsin.track.tracker import Tracker
 
@@ -46,15 +50,18 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
 
-def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
-    """The complete lines of a byte stream, in bursts: all lines that have arrived, without waiting.
+def _split_lines(chunks: Iterable[bytes | None]) -> Iterator[list[str] | None]:
+    """Complete lines of a chunked byte stream, a burst (list) per chunk that completed any line.
 
-    ``read1`` returns what is there (blocking only when nothing is), so on a live stream a burst is
-    what the feed wrote since the last read, and it can be logged in one transaction.
+    A ``None`` chunk (the feed was silent for a while) passes through as ``None``. A line longer than
+    ``MAX_LINE_BYTES`` is cut there once and its rest skipped; bad UTF-8 is kept for ingest to reject.
     """
     buf = b""
     skipping = False  # inside an overlong line whose first MAX_LINE_BYTES went out already
-    while chunk := stream.read1(READ_CHUNK_BYTES):  # type: ignore[attr-defined]
+    for chunk in chunks:
+        if chunk is None:
+            yield None
+            continue
         parts = (buf + chunk).split(b"\n")
         buf = parts.pop()
         lines: list[str] = []
@@ -72,6 +79,36 @@ def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
             yield lines
     if buf and not skipping:
         yield [_decode(buf)]
+
+
+def _bursts(stream: IO[bytes]) -> Iterator[list[str]]:
+    """The complete lines of a byte stream, in bursts: all lines that have arrived, without waiting.
+
+    ``read1`` returns what is there (blocking only when nothing is), so on a live stream a burst is
+    what the feed wrote since the last read, and it can be logged in one transaction.
+    """
+    chunks = iter(lambda: stream.read1(READ_CHUNK_BYTES), b"")  # type: ignore[attr-defined]
+    for burst in _split_lines(chunks):
+        if burst is not None:
+            yield burst
+
+
+def _chunks_or_silence(fd: int, tick_s: float, clock: Callable[[], float]) -> Iterator[bytes | None]:
+    """Chunks read from file descriptor ``fd`` as they arrive, and ``None`` after each ``tick_s`` of
+    silence (wall clock ``clock``, seconds): the heartbeat of ``tocsin run --tick-s``. Ends at EOF."""
+    due = clock() + tick_s
+    while True:
+        wait = max(0.0, due - clock())
+        ready, _, _ = select.select([fd], [], [], wait)
+        if ready:
+            chunk = os.read(fd, READ_CHUNK_BYTES)
+            if not chunk:
+                return
+            yield chunk
+            due = clock() + tick_s
+        else:
+            yield None
+            due = clock() + tick_s
 
 
 def _open_input(source: Path | None) -> IO[bytes]:
@@ -164,6 +201,44 @@ def _check_resumable(
         raise BadInputError("--posture", None, None, "differs from the logged run's posture changes")
 
 
+#: The files a run writes into its --out directory (besides the event log and ``cap/``).
+RUN_OUTPUTS = ("tracks.jsonl", "predictions.jsonl", "alerts.jsonl")
+
+
+def _log_file(target: str) -> Path | None:
+    """The SQLite file of an event-log target (a directory means its ``events.sqlite``); None for a URL."""
+    if "://" in target:
+        return None
+    path = Path(target)
+    return path / DEFAULT_FILENAME if path.is_dir() else path
+
+
+def _earlier_run(out: Path, log: EventLog, target: str) -> list[tuple[str, str]]:
+    """What an earlier run left in ``out`` and in the event log: (path, what) pairs."""
+    found: list[tuple[str, str]] = []
+    n_events = log.count()
+    if n_events:
+        found.append((target, f"{target} ({n_events} events)"))
+    found.extend((str(out / name), str(out / name)) for name in RUN_OUTPUTS if (out / name).exists())
+    cap = out / "cap"
+    if cap.is_dir() and any(cap.glob("*.xml")):
+        found.append((str(cap), f"{cap}{os.sep}*.xml"))
+    return found
+
+
+def _remove_earlier_run(out: Path, log_file: Path | None) -> None:
+    """Delete an earlier run's outputs in ``out`` and its SQLite event log (``--overwrite``)."""
+    if log_file is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            log_file.with_name(log_file.name + suffix).unlink(missing_ok=True)
+    for name in RUN_OUTPUTS:
+        (out / name).unlink(missing_ok=True)
+    cap = out / "cap"
+    if cap.is_dir():
+        for f in sorted(cap.glob("*.xml")):
+            f.unlink()
+
+
 def run_chain(
     sensors_path: Path,
     measurements: str,
@@ -176,6 +251,9 @@ def run_chain(
     cap_status: str = "Exercise",
     progress: bool = False,
     resume: bool = False,
+    overwrite: bool = False,
+    tick_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, int]:
     """Run the whole chain; write tracks, predictions, alerts, CAP and the event log into ``out``.
 
@@ -184,6 +262,18 @@ def run_chain(
     state without rewriting what is there, log and emit the decisions it had reached but not logged
     (at least once), then read the new input. Records a feed re-sends are dropped as repeats or late
     by ingest. A run that logged its end, or other settings than the logged ones, is refused.
+
+    Without ``resume``, a run never appends to or silently replaces an earlier run: when ``out`` or
+    the event log holds one (its log events, tracks/predictions/alerts files or CAP messages), the run
+    is refused with ``BadInputError`` (exit 2) naming what is there, unless ``overwrite`` is set; then
+    those outputs and the SQLite log are deleted first and the replacement is said on standard error.
+    A database log (a URL) is append-only and is never deleted: give a fresh database or table prefix.
+
+    ``tick_s`` (live stream only): after each ``tick_s`` seconds of wall-clock silence on the input,
+    the clock runs on (``Engine.push_tick``) to the feed's newest time plus the wall time since it
+    arrived, so all clears and time-to-shelter deadlines fall due with no measurement; each tick is
+    logged before it acts, so replay is exact. Skipped while nothing depends on time (no track, no
+    open warning, no pending scan or posture). ``clock``: the wall clock in seconds (tests).
     """
     sensors, sensors_doc = load_sensors_doc(sensors_path)
     zones, zones_doc = load_zones_doc(zones_path)
@@ -193,13 +283,37 @@ def run_chain(
     source = None if stream else Path(measurements)
     if source is not None and not source.is_file():
         raise BadInputError(measurements, None, None, "no such file")
+    if tick_s is not None and not stream:
+        raise BadInputError("--tick-s", None, None, "only for a live stream (--measurements -)")
+    if tick_s is not None and not (math.isfinite(tick_s) and tick_s > 0.0):
+        raise BadInputError("--tick-s", None, None, f"must be a number > 0, got {tick_s!r}")
     out.mkdir(parents=True, exist_ok=True)
     name = "-" if stream else measurements
     engine = Engine(sensors, zones, config, source=name)
     composer = CapComposer(zones_from_geojson(zones_doc), CapConfig(status=cap_status))
     counts = {"lines": 0, "rejected": 0, "track_rows": 0, "predictions": 0, "alerts": 0, "cap": 0}
     target = log_target or str(out / "events.sqlite")
-    log = EventLog(target, extra_kinds=RUN_KINDS)
+    log_file = _log_file(target)
+    try:
+        log = EventLog(target, extra_kinds=RUN_KINDS)
+    except EventLogError as e:
+        raise BadInputError(target, None, None, str(e)) from e
+    if not resume:
+        earlier = _earlier_run(out, log, target)
+        what = ", ".join(w for _, w in earlier)
+        if earlier and (not overwrite or (log_file is None and log.count())):
+            log.close()
+            hint = (
+                "a database event log is append-only and is not deleted: give a fresh database or --log"
+                if overwrite
+                else "--resume continues that run, --overwrite replaces it, or choose another --out"
+            )
+            raise BadInputError(earlier[0][0], None, None, f"an earlier run is there ({what}); {hint}")
+        if earlier:
+            log.close()
+            _remove_earlier_run(out, log_file)
+            print(f"tocsin run: --overwrite: removed the earlier run ({what})", file=sys.stderr)
+            log = EventLog(target, extra_kinds=RUN_KINDS)
     recorder = RunRecorder(log)
     resumed: RebuiltRun | None = None
     # A run killed before it logged its configuration has nothing to resume: it starts afresh.
@@ -273,8 +387,21 @@ def run_chain(
                     sys.stdout.flush()
             recorder.output(EngineOutput(decisions=resumed.output.decisions[resumed.n_logged_decisions :]))
         stream_in = _open_input(source)
+        bursts: Iterator[list[str] | None] = (
+            _split_lines(_chunks_or_silence(stream_in.fileno(), tick_s, clock))
+            if tick_s is not None
+            else _bursts(stream_in)
+        )
+        # The feed's clock against the wall clock: ticks continue the feed's newest time at wall rate.
+        anchor_t, anchor_wall = engine.assembler.newest_unix_s, clock()
         try:
-            for burst in _bursts(stream_in):
+            for burst in bursts:
+                if burst is None:
+                    t_tick = anchor_t + (clock() - anchor_wall)
+                    if math.isfinite(t_tick) and t_tick > engine.now_unix_s and engine.needs_clock:
+                        recorder.tick(t_tick)
+                        emit(engine.push_tick(t_tick))
+                    continue
                 first = counts["lines"] + 1
                 for k, text in enumerate(burst):
                     recorder.line(first + k, text, engine.now_unix_s)
@@ -287,6 +414,8 @@ def run_chain(
                     emit(engine.push_line(text, first + k))
                     bar.advance(len(text.encode("utf-8", errors="surrogateescape")) + 1)
                 counts["lines"] += len(burst)
+                if engine.assembler.newest_unix_s != anchor_t:
+                    anchor_t, anchor_wall = engine.assembler.newest_unix_s, clock()
         finally:
             if source is not None:
                 stream_in.close()

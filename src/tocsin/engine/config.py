@@ -29,6 +29,9 @@ class EngineConfig:
     ``predict_period_fraction``/``predict_max_period_s``: how often each track's impact is re-predicted.
     ``ingest``: plausibility limits on record times (implausible times, clock jumps).
     ``predict_stagger``: spread of re-prediction times across tracks (0 = off).
+    ``terrain_m``: ground height (m above the WGS-84 ellipsoid) where impacts end and launches start,
+    one constant for the whole theatre; when given it replaces ``predict.terrain.default_alt_m``
+    (``predict.terrain.boxes`` still override it inside their lat/lon boxes). None keeps the default.
     """
 
     lag_s: float = 5.0
@@ -48,6 +51,18 @@ class EngineConfig:
     predict: PredictConfig = field(default_factory=PredictConfig)
     threat: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)
+    terrain_m: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.terrain_m is None:
+            return
+        h = float(self.terrain_m)
+        # Dead Sea shore (-430 m) to above Everest: a typo (feet, km) must not move every impact.
+        if not (math.isfinite(h) and -500.0 <= h <= 9000.0):
+            raise ValueError(f"terrain_m must be a height in metres in [-500, 9000], got {self.terrain_m!r}")
+        terrain = dataclasses.replace(self.predict.terrain, default_alt_m=h)
+        object.__setattr__(self, "terrain_m", h)
+        object.__setattr__(self, "predict", dataclasses.replace(self.predict, terrain=terrain))
 
 
 T = TypeVar("T")

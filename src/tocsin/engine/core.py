@@ -118,6 +118,43 @@ class Engine:
         self._dirty = True
         return EngineOutput()
 
+    @property
+    def needs_clock(self) -> bool:
+        """Whether a tick could change anything: a track, an open warning, a pending scan or posture."""
+        return bool(
+            self._pred_cache
+            or self._postures
+            or self.assembler.pending_scans
+            or np.any(self.policy.level != LEVEL_NONE)
+        )
+
+    def push_tick(self, t_unix_s: float) -> EngineOutput:
+        """Let the clock run on to ``t_unix_s`` with no measurement (a heartbeat of a silent feed).
+
+        Decisions that depend on time alone (an all clear after its hold, a time-to-shelter deadline)
+        must not wait for the next measurement. A tick later than the newest time releases the scans
+        that no record can join any more (older than the tick minus ``lag_s``), ends tracks not updated
+        for the tracker's ``max_coast_s`` (as its next scan would) and runs a decision cycle when one is
+        due. Ticks come from the adapter (``tocsin run --tick-s``), which logs them, so replay feeds the
+        same ticks at the same places. A tick not later than the newest time changes nothing. The
+        ingest watermark is not moved: records after a tick are judged late by the feed's clock only.
+        """
+        out = EngineOutput()
+        if not (math.isfinite(t_unix_s) and t_unix_s > self.now_unix_s):
+            return out
+        self.now_unix_s = t_unix_s
+        scans = self.assembler.release_until(t_unix_s)
+        out.rejected.extend(self.assembler.take_rejected())
+        for scan in scans:
+            self.launch.observe(scan)
+            self.tracker.process(scan_to_input(scan))
+            out.track_rows.extend(self.tracker.track_rows())
+            out.scans += 1
+            self._dirty = True
+        if self.now_unix_s - self._last_cycle_unix_s >= self.config.cycle_s:
+            out.extend(self._cycle(max_age_s=self.tracker.config.max_coast_s))
+        return out
+
     def finish(self) -> EngineOutput:
         """End of input: process the scans still held back, run a last decision cycle, then drain.
 
@@ -189,11 +226,18 @@ class Engine:
                 due.append(i)
         return np.array(due, dtype=np.int64)
 
-    def _cycle(self) -> EngineOutput:
-        """Predict every confirmed track, evaluate zones and step the alert policy at ``now``."""
+    def _cycle(self, max_age_s: float = math.inf) -> EngineOutput:
+        """Predict every confirmed track, evaluate zones and step the alert policy at ``now``.
+
+        ``max_age_s``: tracks whose last update is older than this at ``now`` are left out (lost).
+        """
         out = EngineOutput(cycles=1)
         t = self.now_unix_s
         snapshot = self.tracker.snapshot()
+        if math.isfinite(max_age_s) and len(snapshot):
+            fresh_rows = np.flatnonzero(t - snapshot.t_update_unix_s <= max_age_s)
+            if fresh_rows.size < len(snapshot):
+                snapshot = snapshot.select(fresh_rows)
         launch = self.launch.update(snapshot)
         due = self._due(snapshot, t)
         if due.size:

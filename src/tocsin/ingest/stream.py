@@ -303,6 +303,16 @@ class ScanAssembler:
         self._newest_s = max(self._newest_s, t)
         return self._release(max(self.watermark_s, t) if self.eager else self.watermark_s), None
 
+    def release_until(self, t_unix_s: float) -> list[Scan]:
+        """Time has reached ``t_unix_s`` with no record (a heartbeat): release the scans it completes.
+
+        A scan older than ``t_unix_s - lag_s`` can receive no more records (they would be later than
+        the late-data window), so it is released, in eager and watermark mode alike: a heartbeat
+        arriving between two records of one scan must not cut it. The watermark itself does not move,
+        so no record becomes late because of a heartbeat; held records (a possible clock jump) stay held.
+        """
+        return self._release(t_unix_s - self.lag_s)
+
     def flush(self) -> list[Scan]:
         """Release every pending scan (end of input), in order; held records are rejected."""
         if self._held:

@@ -6,7 +6,9 @@ baselines with the section-7 scorecard unless given, and writes into ``out_dir``
 - ``report.html``: one file, figures as inline base64 PNGs, tables as HTML, no external URL;
 - ``report.pdf``: ``PAGES`` pages (summary, map, timeline, accuracy, aimpoints), deterministic
   (no creation date);
-- ``figures/page-N.png``: the pages as PNGs (``PAGE_SIZE_IN`` at ``PNG_DPI``);
+- ``figures/page-N.png``: the pages as PNGs (``PAGE_SIZE_IN`` at ``PNG_DPI``; page 4 is the impact
+  prediction error against time to go);
+- ``accuracy_vs_ttg.csv``: that error as a table, pooled over tracks per time-to-go bin (also in the HTML);
 - ``replay.czml``: tracks and predicted impact ellipses for Cesium (``tocsin.report.czml``).
 """
 
@@ -37,6 +39,7 @@ from tocsin.report.data_model import ReportData, load_report_data
 from tocsin.report.figures import (
     Headline,
     accuracy_page,
+    accuracy_table,
     class_table,
     cluster_table,
     compare_table,
@@ -44,6 +47,7 @@ from tocsin.report.figures import (
     headline,
     intent_page,
     map_page,
+    prediction_errors,
     report_subtitle,
     summary_page,
     timeline_page,
@@ -214,8 +218,12 @@ def write_report(
             (out / "figures" / f"page-{i}.png").write_bytes(png)
             pngs.append(png)
     write_czml(data, out / "replay.czml")
+    accuracy = accuracy_table(prediction_errors(data))
+    (out / "accuracy_vs_ttg.csv").write_text(
+        "\n".join(",".join(row) for row in [accuracy[0], *accuracy[1]]) + "\n", encoding="utf-8"
+    )
     html_path = out / "report.html"
-    html_path.write_text(_html(data, cards, head, intent, notes, pngs), encoding="utf-8")
+    html_path.write_text(_html(data, cards, head, intent, notes, pngs, accuracy), encoding="utf-8")
     return html_path
 
 
@@ -226,6 +234,7 @@ def _html(
     intent: IntentAnalysis,
     notes: Sequence[str],
     pngs: Sequence[bytes],
+    accuracy: tuple[list[str], list[list[str]]],
 ) -> str:
     def img(i: int, alt: str) -> str:
         b64 = base64.b64encode(pngs[i]).decode("ascii")
@@ -262,6 +271,8 @@ def _html(
         img(2, "timeline"),
         "<h2>Impact prediction accuracy</h2>",
         img(3, "accuracy"),
+        "<p>Pooled over tracks, by time to go before the true impact:</p>",
+        _html_table(*accuracy),
         "<h2>Aimpoint and intent analysis</h2>",
         "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in intent.findings) + "</ul>",
         _html_table(*cluster_table(intent)),

@@ -2,10 +2,10 @@
 
 The log of a run holds, in order: one ``config`` event (engine settings, the sensors and zones
 documents, the input's name), the ``input`` lines in arrival order (batched), operator ``posture``
-changes at the place in the stream where they arrived, and what the engine produced: ``rejected``
-records, ``prediction`` rows and ``decision`` rows, and an ``end`` event when the input ended and the
-engine drained. Replay rebuilds the engine from the ``config``
-event alone, feeds the inputs and postures in log order and compares the decisions it derives with the
+changes and heartbeat ``tick`` events at the place in the stream where they arrived, and what the
+engine produced: ``rejected`` records, ``prediction`` rows and ``decision`` rows, and an ``end`` event
+when the input ended and the engine drained. Replay rebuilds the engine from the ``config`` event
+alone, feeds the inputs, postures and ticks in log order and compares the decisions it derives with the
 logged ones, as JSON values (PostgreSQL's JSONB reorders keys; floats round-trip exactly).
 
 ``rebuild_from_log`` uses the same re-derivation to resume a run that was killed mid-stream
@@ -28,8 +28,9 @@ from tocsin.zones.load import parse_zones
 
 INPUT_BATCH_LINES = 500
 
-#: Event kinds a run adds to the log's standard ones: ``end`` marks a run whose input ended.
-RUN_KINDS = ("end",)
+#: Event kinds a run adds to the log's standard ones: ``end`` marks a run whose input ended; ``tick``
+#: is a heartbeat of a silent live feed (``tocsin run --tick-s``): the clock ran on to its time.
+RUN_KINDS = ("end", "tick")
 
 
 def json_safe(value: Any) -> Any:
@@ -90,6 +91,11 @@ class RunRecorder:
         """Log an operator posture change at its place in the stream."""
         self.flush()
         self.log.append("posture", change.t_unix_s, change.to_record())
+
+    def tick(self, t_unix_s: float) -> None:
+        """Log a heartbeat at its place in the stream (the engine's clock runs on to ``t_unix_s``)."""
+        self.flush()
+        self.log.append("tick", t_unix_s, {"t_unix_s": t_unix_s})
 
     def end(self, t_unix_s: float, lines: int) -> None:
         """Log that the input ended after ``lines`` lines and the engine drained."""
@@ -156,6 +162,10 @@ def replay_events(events: Iterable[Any]) -> ReplayResult:
                 )
         elif ev.kind == "posture":
             engine.push_posture(PostureChange.from_record(ev.payload))
+        elif ev.kind == "tick":
+            derived.extend(
+                json_safe(d.to_record()) for d in engine.push_tick(float(ev.payload["t_unix_s"])).decisions
+            )
     if engine is None:
         return ReplayResult(False, len(logged), 0, "the log has no config event: nothing to replay")
     derived.extend(json_safe(d.to_record()) for d in engine.finish().decisions)
@@ -223,6 +233,8 @@ def rebuild_from_log(events: Iterable[Any]) -> RebuiltRun:
         elif ev.kind == "posture":
             postures.append(dict(ev.payload))
             engine.push_posture(PostureChange.from_record(ev.payload))
+        elif ev.kind == "tick":
+            out.extend(engine.push_tick(float(ev.payload["t_unix_s"])))
     if engine is None:
         raise EventLogError("the log has no config event: nothing to resume")
     if ended:
