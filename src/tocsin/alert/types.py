@@ -170,11 +170,14 @@ class AlertConfig:
       track ended at the ground) or was lost (then its last predicted time counts), plus the hold of its
       class (``hold_by_class`` prefix match on every class with probability >= ``hold_class_min_prob``,
       the longest wins; ``hold_default_s`` when none matches); pre-alert-only episodes use
-      ``pre_alert_hold_s``. A threat seen down (track ended at the ground, or followed with a confident
-      prediction until within ``landing_seen_window_s`` of its predicted late impact) holds only
-      ``hold_observed_landing_s`` (the class hold covers a landing that was not seen). With
-      ``release_unwarranted``, a threat that joined the episode but would not warn the zone now (p below
-      the cost-loss floor and its deadline more than ``release_guard_s`` away) does not hold it open.
+      ``pre_alert_hold_s``. A wide threat (credible-region rule) instead lands, per zone, at the zone's own
+      latest plausible impact time from its region plus ``region_hold_s``, and a live wide threat whose
+      credible region no longer holds the zone counts as cleared for it. A threat seen down (track ended at
+      the ground, or followed with a confident prediction until within ``landing_seen_window_s`` of its
+      predicted late impact) holds only ``hold_observed_landing_s`` (the class hold covers a landing that was
+      not seen). With ``release_unwarranted``, a threat that joined the episode but would not warn the zone
+      now (p below the cost-loss floor and its deadline more than ``release_guard_s`` away) does not hold it
+      open.
     Posture: thresholds (theta, pre-alert) multiplied by ``posture_scale``; ``imminent`` orders
       take_cover when ``imminent_orders_shelter``.
     """
@@ -194,6 +197,11 @@ class AlertConfig:
     # threat lands: such predictions open no region.
     region_max_sigma_m: float = 1.0e6
     region_match_s: float = 60.0  # time slack when a narrow track explains a lost wide one (s)
+    # All clear of a zone warned for a wide threat: that zone's own latest plausible impact time from
+    # the threat's region (late quantile of the cloud's time plane at the zone, which already spans the
+    # impact-time spread) plus this hold, instead of the class hold after the whole cloud's late time:
+    # one wave's warnings then end before the next wave's begin (al-asad-2020-ir).
+    region_hold_s: float = 30.0
     p_pre_alert_on: float = 0.02
     p_pre_alert_off: float = 0.005
     pre_alert_min_lead_s: float = 30.0
