@@ -154,3 +154,49 @@ def test_live_wide_threat_whose_region_leaves_a_zone_cancels_it() -> None:
     cancels = [d for d in decisions if d.level == "cancel"]
     assert all(T0 + 190 <= d.t_unix_s < t_imp - 30.0 for d in cancels)
     assert policy.regions["T1"] == ([], [], [])
+
+
+def test_new_track_whose_cloud_cannot_place_the_impact_in_time_only_pre_alerts() -> None:
+    # A fresh wide track's first clouds spread the impact time with a 70 s sigma around an impact 150 s
+    # away (5-95 % spread 230 s > 150 s to go; earliest plausible impact ~35 s away, so the region rule
+    # alone would order shelter at once): shelter is deferred, the region is pre-alerted. Its
+    # next clouds (5 s sigma) place the impact: take cover by that deadline. A track lost while its
+    # clouds are still untimed keeps its region as it was (no deferral once lost).
+    zones = row_zones(3, shelter_s=60.0)
+    ev = ThreatEvaluator(zones)
+    cov = np.diag([60e3**2, 30e3**2])
+
+    def run(t_timed: float, t_lost: float) -> list:  # type: ignore[type-arg]
+        policy = AlertPolicy(zones, AlertConfig())
+        out = []
+        for k in range(0, 200):
+            t = T0 + k
+            if k >= t_lost:
+                e = _wide_eval(ev, t, False)
+            else:
+                sig_t = 70.0 if k < t_timed else 5.0
+                pred = gaussian_predictions(
+                    t,
+                    ["T1"],
+                    np.array([[1500.0, 0.0]]),
+                    np.array([T0 + 150.0]),
+                    cov,
+                    n_samples=400,
+                    impact_t_sigma_s=sig_t,
+                    seed=k,
+                )
+                e = ev.evaluate(pred)
+            out.extend(policy.step(t, e))
+        return out
+
+    timed_later = run(t_timed=20, t_lost=10_000)
+    first_tc = min(d.t_unix_s for d in timed_later if d.level == "take_cover")
+    assert first_tc >= T0 + 20  # nothing ordered on the untimed clouds ...
+    assert first_tc + 3.0 <= T0 + 150.0 - 2.0 * 5.0 - 60.0  # ... and still timely on the timed ones
+    assert any(d.level == "pre_alert" and d.t_unix_s < T0 + 5 for d in timed_later)
+    # Never timed: the deferral ends region_defer_s (30 s) after the track was first seen.
+    never = run(t_timed=10_000, t_lost=10_000)
+    assert T0 + 30.0 <= min(d.t_unix_s for d in never if d.level == "take_cover") <= T0 + 31.0
+    # Lost at 10 s while untimed: its remembered region orders shelter at once (no deferral).
+    lost = run(t_timed=10_000, t_lost=10)
+    assert min(d.t_unix_s for d in lost if d.level == "take_cover") <= T0 + 11.0

@@ -72,6 +72,10 @@ class ThreatMemory:
     # A lost track whose object a live narrow track now follows (an infrared track handed over to a
     # radar under a new id, a duplicate track): it no longer holds any warning open by itself.
     explained_by: str = ""
+    # First time the threat was seen, and whether its latest usable prediction placed the impact in
+    # time (impact-time spread no wider than the time to go allows; see AlertConfig.region_defer_s).
+    t_first_unix_s: float = math.nan
+    timed: bool = True
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,8 @@ class ThreatMemory:
             if math.isfinite(self.t_last_usable_unix_s)
             else None,
             "explained_by": self.explained_by,
+            "t_first_unix_s": self.t_first_unix_s if math.isfinite(self.t_first_unix_s) else None,
+            "timed": self.timed,
         }
 
 
@@ -221,6 +227,9 @@ class AlertPolicy:
                     "t_last_usable_unix_s": -math.inf
                     if v.get("t_last_usable_unix_s") is None
                     else float(v["t_last_usable_unix_s"]),
+                    "t_first_unix_s": math.nan
+                    if v.get("t_first_unix_s") is None
+                    else float(v["t_first_unix_s"]),
                 }
             )
             for k, v in state["threats"].items()
@@ -261,7 +270,9 @@ class AlertPolicy:
             seen.add(tid)
             m = self.threats.get(tid)
             if m is None:
-                m = ThreatMemory(t, math.nan, float(holds[i]), False, False, False, math.nan)
+                m = ThreatMemory(
+                    t, math.nan, float(holds[i]), False, False, False, math.nan, t_first_unix_s=t
+                )
                 self.threats[tid] = m
             m.t_seen_unix_s = t
             if ev.landed[i]:
@@ -277,6 +288,9 @@ class AlertPolicy:
                 m.usable = True
                 m.boosting = bool(ev.boosting[i])
                 m.sigma_max_m = float(ev.sigma_max_m[i])
+                spread = float(ev.impact_t_late_unix_s[i] - ev.impact_t_early_unix_s[i])
+                t_go = float(ev.impact_t_unix_s[i]) - t
+                m.timed = bool(spread <= c.region_time_spread_ratio * t_go)
             else:
                 # no_impact / invalid: treated as lost for every zone it threatened (t_land kept).
                 m.usable = False
@@ -332,11 +346,28 @@ class AlertPolicy:
                         who = sorted({ev.track_ids[int(k)] for k in ev.pair_threat[narrow_pairs][hit]})
                         m.explained_by = who[0]
 
-    def _region_view(self, t: float) -> tuple[FloatArray, dict[int, list[str]]]:
+    def _deferred(self, t: float) -> set[str]:
+        """Live wide threats whose predictions cannot yet place the impact in time (a new track's first
+        clouds: impact-time spread wider than ``region_time_spread_ratio`` x the time to go), for at most
+        ``region_defer_s`` after the threat was first seen: their regions pre-alert but do not yet order
+        shelter (the next prediction comes within seconds; a lost one keeps its region as it is)."""
+        c = self.config
+        return {
+            tid
+            for tid in self.regions
+            if (m := self.threats.get(tid)) is not None
+            and m.usable
+            and not m.timed
+            and t - m.t_first_unix_s < c.region_defer_s
+        }
+
+    def _region_view(self, t: float, skip: set[str] | None = None) -> tuple[FloatArray, dict[int, list[str]]]:
         """Per zone: earliest impact of the pending regions containing it, and those threats."""
         t_reg = np.full(len(self.zones), np.inf)
         who: dict[int, list[str]] = {}
         for tid, (zones_i, t_lo, t_hi) in sorted(self.regions.items()):
+            if skip and tid in skip:
+                continue
             for z, tz, tz_hi in zip(zones_i, t_lo, t_hi, strict=True):
                 if not (t <= tz_hi + self.config.impact_margin_s):
                     continue  # landed near this zone (latest plausible time passed)
@@ -423,8 +454,10 @@ class AlertPolicy:
         by_p = p_zone >= theta
         by_time = (p_zone >= c.p_negligible) & (t >= deadline)
         t_reg, reg_who = self._region_view(t)
-        reg_deadline = t_reg - shelter - c.dissemination_delay_s - c.decision_margin_s
-        by_region = np.isfinite(t_reg) & (t >= reg_deadline)
+        deferred = self._deferred(t)
+        t_reg_tc = self._region_view(t, deferred)[0] if deferred else t_reg
+        reg_deadline = t_reg_tc - shelter - c.dissemination_delay_s - c.decision_margin_s
+        by_region = np.isfinite(t_reg_tc) & (t >= reg_deadline)
         by_time = by_time | by_region
         by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
         want_tc = by_p | by_time | by_posture

@@ -202,6 +202,13 @@ class AlertConfig:
     # impact-time spread) plus this hold, instead of the class hold after the whole cloud's late time:
     # one wave's warnings then end before the next wave's begin (al-asad-2020-ir).
     region_hold_s: float = 30.0
+    # A new wide track's first clouds place the impact nowhere in time (infrared-only boost: 5-95 %
+    # impact times spanning -600 to +3,500 s): while a live wide threat's impact-time spread exceeds
+    # region_time_spread_ratio x its time to go, its region pre-alerts but orders no shelter, for at
+    # most region_defer_s after the track was first seen (al-asad-2020-ir: such clouds ordered shelter
+    # within 10-20 s of each wave's first detection, ~4 min before any converged prediction needed it).
+    region_time_spread_ratio: float = 1.0
+    region_defer_s: float = 30.0
     p_pre_alert_on: float = 0.02
     p_pre_alert_off: float = 0.005
     pre_alert_min_lead_s: float = 30.0
