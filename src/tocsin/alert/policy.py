@@ -290,7 +290,8 @@ class AlertPolicy:
                 m.sigma_max_m = float(ev.sigma_max_m[i])
                 spread = float(ev.impact_t_late_unix_s[i] - ev.impact_t_early_unix_s[i])
                 t_go = float(ev.impact_t_unix_s[i]) - t
-                m.timed = bool(spread <= c.region_time_spread_ratio * t_go)
+                # Short flights are never deferred (t_go below region_defer_min_tgo_s: rockets, late finds).
+                m.timed = bool(spread <= c.region_time_spread_ratio * t_go or t_go < c.region_defer_min_tgo_s)
             else:
                 # no_impact / invalid: treated as lost for every zone it threatened (t_land kept).
                 m.usable = False
