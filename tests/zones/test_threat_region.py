@@ -30,7 +30,7 @@ def test_wide_cloud_reaches_small_zones_that_get_almost_no_samples() -> None:
     # offsets -20, 0, 20, 40 km from the mean are in, 70 km is out.
     assert sorted(ev.region_zone.tolist()) == [0, 1, 2, 3]
     assert set(ev.region_threat.tolist()) == {0}
-    # The default calibration margin (region_scale 2.5: Mahalanobis 7.6 instead of 3.03) reaches the
+    # The default calibration margin (region_scale 2: Mahalanobis 6.07 instead of 3.03) reaches the
     # 90 km zone too (70 km from the mean = 3.5 sigma): an over-confident infrared cloud still warns it.
     wide = ThreatEvaluator(zones).evaluate(pred)
     assert sorted(wide.region_zone.tolist()) == [0, 1, 2, 3, 4]
