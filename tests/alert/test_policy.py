@@ -46,8 +46,8 @@ def test_single_threat_sharpening_pre_alert_then_timely_take_cover() -> None:
     assert tc.threats == ("T1",)
     assert tc.episode == z0[0].episode  # one incident from pre-alert to all clear
     assert levels(z0) == ["pre_alert", "take_cover", "all_clear"]
-    # all_clear: track seen down to the ground at T: the observed-landing hold (30 s), not srbm's 180 s.
-    assert T + 30.0 <= z0[-1].t_unix_s <= T + 32.0
+    # all_clear: track seen down to the ground at T: the observed-landing hold (20 s), not srbm's 180 s.
+    assert T + 20.0 <= z0[-1].t_unix_s <= T + 22.0
     # Far zones (>= 6 km away) never get a take_cover.
     assert all(d.level != "take_cover" for d in of_zone(dec, "z-00006"))
     rec = tc.to_record()
@@ -67,7 +67,7 @@ def test_two_overlapping_threats_make_one_episode() -> None:
     assert levels(z0)[-1] == "all_clear"
     assert set(z0[-1].threats) == {"A", "B"}
     # all_clear after the later threat's landing plus its (observed-landing) hold, not after the first one.
-    assert z0[-1].t_unix_s >= T2 + 30.0
+    assert z0[-1].t_unix_s >= T2 + AlertConfig().hold_observed_landing_s
     assert len({d.episode for d in z0}) == 1
 
 

@@ -89,3 +89,114 @@ def test_lost_wide_track_followed_by_a_narrow_one_no_longer_holds_other_zones() 
     z2 = [d for d in decisions if d.zone == "z-00002" and d.t_unix_s <= IMPACT_T]
     assert z2 and z2[0].level in ("take_cover", "pre_alert") and all(d.level != "cancel" for d in z2)
     assert policy.threats["T1"].explained_by == "R1"
+
+
+def _plane_eval(ev: ThreatEvaluator, t: float, present: bool, zones):  # type: ignore[no-untyped-def]
+    # A 60 km x 30 km cloud whose impact time grows 1 s per 100 m eastward (2 s scatter): the
+    # whole cloud's late quantile is ~16 min after its mean, each 1 km zone's own window a few seconds.
+    if not present:
+        return _wide_eval(ev, t, False)
+    cov = np.diag([60e3**2, 30e3**2])
+    pred = gaussian_predictions(
+        t, ["T1"], np.array([[4500.0, 0.0]]), np.array([IMPACT_T]), cov, n_samples=400
+    )
+    # The zone set's frame is centred on its centroid, the cloud's mean (x = 4.5 km in the row's frame).
+    x, _ = zones.project_lonlat(pred.samples_lon_deg[0], pred.samples_lat_deg[0])
+    rng = np.random.default_rng(int(t) % 1000)
+    pred.samples_t_unix_s[0] = IMPACT_T + np.asarray(x) / 100.0 + rng.normal(0.0, 2.0, x.shape)
+    return ev.evaluate(pred)
+
+
+def test_lost_wide_threat_clears_each_zone_after_its_own_latest_impact_time() -> None:
+    # Per-zone all clear: zone k's latest plausible impact is about IMPACT_T + 15 k - 45 s (+ a few s),
+    # so each zone is cleared region_hold_s after its own window, the near zone a minute and a half
+    # before the far one, and none waits for the whole cloud's late time plus the srbm class hold.
+    zones = row_zones(7, shelter_s=60.0)
+    ev = ThreatEvaluator(zones)
+    cfg = AlertConfig()
+    policy = AlertPolicy(zones, cfg)
+    decisions = []
+    for k in range(0, 500):
+        t = T0 + k
+        decisions.extend(policy.step(t, _plane_eval(ev, t, k < 60, zones)))
+    clears = {d.zone: d for d in decisions if d.level == "all_clear"}
+    covers = {d.zone: d for d in decisions if d.level == "take_cover"}
+    assert set(clears) == set(covers) == set(zones.ids)
+    for i, zid in enumerate(zones.ids):
+        own_late = IMPACT_T + (i * 1500.0 - 4500.0) / 100.0
+        # Sheltered through the zone's own plausible window (impact there: own_late - a few s) ...
+        assert covers[zid].t_unix_s + 3.0 <= own_late - 5.0 - 5.0 - 60.0
+        assert clears[zid].t_unix_s >= own_late + cfg.region_hold_s
+        # ... and cleared soon after it, not after the whole cloud's late time plus 180 s.
+        assert clears[zid].t_unix_s <= own_late + cfg.region_hold_s + 30.0
+        assert clears[zid].rule == "landed"
+    assert clears["z-00006"].t_unix_s - clears["z-00000"].t_unix_s > 60.0
+
+
+def test_live_wide_threat_whose_region_leaves_a_zone_cancels_it() -> None:
+    # A wide cloud over zones 0-2 warns them by the deadline; then the (still wide) prediction moves
+    # 400 km away: its credible region holds none of the zones any more, which are cancelled before
+    # the impact instead of waiting for the threat's landing plus its hold.
+    zones = row_zones(3, shelter_s=90.0)
+    ev = ThreatEvaluator(zones)
+    policy = AlertPolicy(zones, AlertConfig())
+    cov = np.diag([20e3**2, 10e3**2])
+    decisions = []
+    t_imp = T0 + 250.0  # deadline about t_imp - 90 - 3 - 5 - 2 = T0 + 150
+    for k in range(0, 240):
+        t = T0 + k
+        mean = np.array([[1500.0, 0.0]]) if k < 190 else np.array([[400e3, 0.0]])
+        pred = gaussian_predictions(t, ["T1"], mean, np.array([t_imp]), cov, n_samples=300, seed=k)
+        decisions.extend(policy.step(t, ev.evaluate(pred)))
+    for zid in zones.ids:
+        levels = [d.level for d in decisions if d.zone == zid and d.level != "pre_alert"]
+        assert levels == ["take_cover", "cancel"], (zid, levels)
+    cancels = [d for d in decisions if d.level == "cancel"]
+    assert all(T0 + 190 <= d.t_unix_s < t_imp - 30.0 for d in cancels)
+    assert policy.regions["T1"] == ([], [], [])
+
+
+def test_new_track_whose_cloud_cannot_place_the_impact_in_time_only_pre_alerts() -> None:
+    # A fresh wide track's first clouds spread the impact time with a 70 s sigma around an impact 150 s
+    # away (5-95 % spread 230 s > 150 s to go; earliest plausible impact ~35 s away, so the region rule
+    # alone would order shelter at once): shelter is deferred, the region is pre-alerted. Its
+    # next clouds (5 s sigma) place the impact: take cover by that deadline. A track lost while its
+    # clouds are still untimed keeps its region as it was (no deferral once lost).
+    zones = row_zones(3, shelter_s=60.0)
+    ev = ThreatEvaluator(zones)
+    cov = np.diag([60e3**2, 30e3**2])
+
+    def run(t_timed: float, t_lost: float) -> list:  # type: ignore[type-arg]
+        policy = AlertPolicy(zones, AlertConfig())
+        out = []
+        for k in range(0, 200):
+            t = T0 + k
+            if k >= t_lost:
+                e = _wide_eval(ev, t, False)
+            else:
+                sig_t = 70.0 if k < t_timed else 5.0
+                pred = gaussian_predictions(
+                    t,
+                    ["T1"],
+                    np.array([[1500.0, 0.0]]),
+                    np.array([T0 + 150.0]),
+                    cov,
+                    n_samples=400,
+                    impact_t_sigma_s=sig_t,
+                    seed=k,
+                )
+                e = ev.evaluate(pred)
+            out.extend(policy.step(t, e))
+        return out
+
+    timed_later = run(t_timed=20, t_lost=10_000)
+    first_tc = min(d.t_unix_s for d in timed_later if d.level == "take_cover")
+    assert first_tc >= T0 + 20  # nothing ordered on the untimed clouds ...
+    assert first_tc + 3.0 <= T0 + 150.0 - 2.0 * 5.0 - 60.0  # ... and still timely on the timed ones
+    assert any(d.level == "pre_alert" and d.t_unix_s < T0 + 5 for d in timed_later)
+    # Never timed: the deferral ends region_defer_s (30 s) after the track was first seen.
+    never = run(t_timed=10_000, t_lost=10_000)
+    assert T0 + 30.0 <= min(d.t_unix_s for d in never if d.level == "take_cover") <= T0 + 31.0
+    # Lost at 10 s while untimed: its remembered region orders shelter at once (no deferral).
+    lost = run(t_timed=10_000, t_lost=10)
+    assert min(d.t_unix_s for d in lost if d.level == "take_cover") <= T0 + 11.0

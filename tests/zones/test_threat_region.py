@@ -6,7 +6,10 @@ import numpy as np
 import shapely
 
 from tocsin.zones.synthetic import gaussian_predictions, ring_zone_set
-from tocsin.zones.threat import ThreatEvaluator
+from tocsin.zones.threat import ThreatEvalConfig, ThreatEvaluator
+
+# The plain 99 % ellipse (no calibration margin): the geometry these tests compute by hand.
+PLAIN = ThreatEvalConfig(region_scale=1.0)
 
 
 def _zones():  # type: ignore[no-untyped-def]
@@ -20,13 +23,17 @@ def test_wide_cloud_reaches_small_zones_that_get_almost_no_samples() -> None:
     # Infrared-only class of spread: sigma 20 km east, 10 km north, centred on zone 1.
     cov = np.diag([20e3**2, 10e3**2])
     pred = gaussian_predictions(0.0, ["T1"], np.array([[20e3, 0.0]]), np.array([300.0]), cov, n_samples=500)
-    ev = ThreatEvaluator(zones).evaluate(pred)
+    ev = ThreatEvaluator(zones, PLAIN).evaluate(pred)
     # A 200 m zone catches ~0.02 % of a 20 km x 10 km cloud: sample probability is ~0 everywhere ...
     assert ev.zone_probability().max() < 0.01
     # ... but zones within sqrt(9.21) * 20 km + 150 m = 60.9 km east-west are in the 99 % region:
     # offsets -20, 0, 20, 40 km from the mean are in, 70 km is out.
     assert sorted(ev.region_zone.tolist()) == [0, 1, 2, 3]
     assert set(ev.region_threat.tolist()) == {0}
+    # The default calibration margin (region_scale 2: Mahalanobis 6.07 instead of 3.03) reaches the
+    # 90 km zone too (70 km from the mean = 3.5 sigma): an over-confident infrared cloud still warns it.
+    wide = ThreatEvaluator(zones).evaluate(pred)
+    assert sorted(wide.region_zone.tolist()) == [0, 1, 2, 3, 4]
 
 
 def test_narrow_cloud_gets_no_region_its_samples_resolve_the_zones() -> None:
@@ -51,15 +58,27 @@ def test_region_times_follow_the_clouds_time_plane() -> None:
     x1 = shapely.get_x(shapely.centroid(zones.geoms_m[1]))
     times = 300.0 + (np.asarray(x) - x1) / 1000.0 + rng.normal(0.0, 2.0, x.shape)
     pred.samples_t_unix_s[0] = times
-    ev = ThreatEvaluator(zones).evaluate(pred)
+    ev = ThreatEvaluator(zones, PLAIN).evaluate(pred)
     got = dict(zip(ev.region_zone.tolist(), ev.region_t_early_unix_s.tolist(), strict=True))
+    late = dict(zip(ev.region_zone.tolist(), ev.region_late_unix_s().tolist(), strict=True))
     assert sorted(got) == [0, 1, 2, 3]
     half_diag_km = 0.2 * np.sqrt(2.0)  # 200 m zone: bounds 400 m square
     for z, cx_km in zip([0, 1, 2, 3], [0.0, 20.0, 40.0, 60.0], strict=True):
         want = 300.0 + (cx_km - 20.0) - half_diag_km - 1.645 * 2.0
         assert abs(got[z] - want) < 0.6, (z, got[z], want)
+        # The zone's latest plausible time mirrors it: far edge plus the 95 % residual quantile.
+        want_late = 300.0 + (cx_km - 20.0) + half_diag_km + 1.645 * 2.0
+        assert abs(late[z] - want_late) < 0.6, (z, late[z], want_late)
     # Later zones land later: the far zone's earliest time is a minute after the near zone's.
     assert got[3] - got[0] > 55.0
+    # region_time_scale widens the residual part of both ends (a calibration margin on time).
+    cfg2 = ThreatEvalConfig(region_scale=1.0, region_time_scale=2.0)
+    ev2 = ThreatEvaluator(zones, cfg2).evaluate(pred)
+    got2 = dict(zip(ev2.region_zone.tolist(), ev2.region_t_early_unix_s.tolist(), strict=True))
+    late2 = dict(zip(ev2.region_zone.tolist(), ev2.region_late_unix_s().tolist(), strict=True))
+    for z in range(4):
+        assert abs((got[z] - got2[z]) - 1.645 * 2.0) < 0.6
+        assert abs((late2[z] - late[z]) - 1.645 * 2.0) < 0.6
 
 
 def test_split_and_concat_equal_one_batch_evaluation() -> None:
@@ -84,6 +103,7 @@ def test_split_and_concat_equal_one_batch_evaluation() -> None:
         for name in names:
             np.testing.assert_array_equal(getattr(other, name), getattr(whole, name))
         np.testing.assert_array_equal(other.region_t_early_unix_s, whole.region_t_early_unix_s)
+        np.testing.assert_array_equal(other.region_t_late_unix_s, whole.region_t_late_unix_s)
         np.testing.assert_array_equal(other.sigma_max_m, whole.sigma_max_m)
         assert other.track_ids == whole.track_ids
     assert whole.region_zone.size > 0 and whole.pair_p.size > 0

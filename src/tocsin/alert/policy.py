@@ -17,7 +17,9 @@ changes per zone (algorithms.md section 8.6, domain.md sections 3-4):
   threats re-open the zone by probability only at the clearly higher ``p_reopen``;
 - ``all_clear`` once every threat of the episode has landed or been lost, after the per-class hold (the
   short observed-landing hold when the track was followed down to its impact). A lost track never ends
-  a warning silently: it counts as landing at its last predicted late impact time. A newly joined threat
+  a warning silently: it counts as landing at its last predicted late impact time. A wide threat (the
+  credible-region rule) lands, for each zone, at that zone's own latest plausible impact time (plus the
+  short ``region_hold_s``), and clears the zones its latest credible region leaves out. A newly joined threat
   that would not warn the zone by itself (and is not near its deadline) does not hold the episode open.
 
 No clock: time is the ``t_unix_s`` passed to ``step`` (newest measurement). State is plain data:
@@ -70,6 +72,10 @@ class ThreatMemory:
     # A lost track whose object a live narrow track now follows (an infrared track handed over to a
     # radar under a new id, a duplicate track): it no longer holds any warning open by itself.
     explained_by: str = ""
+    # First time the threat was seen, and whether its latest usable prediction placed the impact in
+    # time (impact-time spread no wider than the time to go allows; see AlertConfig.region_defer_s).
+    t_first_unix_s: float = math.nan
+    timed: bool = True
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,8 @@ class ThreatMemory:
             if math.isfinite(self.t_last_usable_unix_s)
             else None,
             "explained_by": self.explained_by,
+            "t_first_unix_s": self.t_first_unix_s if math.isfinite(self.t_first_unix_s) else None,
+            "timed": self.timed,
         }
 
 
@@ -145,9 +153,10 @@ class AlertPolicy:
     ep_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
     ep_last_p: dict[int, dict[str, float]] = field(init=False, default_factory=dict)
     threats: dict[str, ThreatMemory] = field(init=False, default_factory=dict)
-    # Wide threats' credible regions: threat id -> (zone indices, earliest, latest impact time), as of
-    # the threat's last usable evaluation (kept while it is lost, until its latest impact time).
-    regions: dict[str, tuple[list[int], list[float], float]] = field(init=False, default_factory=dict)
+    # Wide threats' credible regions: threat id -> (zone indices, earliest and latest impact time per
+    # zone), as of the threat's last usable evaluation (empty lists: it touched no zone), kept while it
+    # is lost, until each zone's latest impact time.
+    regions: dict[str, tuple[list[int], list[float], list[float]]] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
     last_t_unix_s: float = field(init=False, default=-math.inf)
 
@@ -183,7 +192,7 @@ class AlertPolicy:
             "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
-            "regions": {k: [list(z), list(a), b] for k, (z, a, b) in sorted(self.regions.items())},
+            "regions": {k: [list(z), list(a), list(b)] for k, (z, a, b) in sorted(self.regions.items())},
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
         }
@@ -218,12 +227,20 @@ class AlertPolicy:
                     "t_last_usable_unix_s": -math.inf
                     if v.get("t_last_usable_unix_s") is None
                     else float(v["t_last_usable_unix_s"]),
+                    "t_first_unix_s": math.nan
+                    if v.get("t_first_unix_s") is None
+                    else float(v["t_first_unix_s"]),
                 }
             )
             for k, v in state["threats"].items()
         }
         p.regions = {
-            k: ([int(z) for z in v[0]], [float(a) for a in v[1]], float(v[2]))
+            k: (
+                [int(z) for z in v[0]],
+                [float(a) for a in v[1]],
+                # A scalar latest time (states written before per-zone times) holds for every zone.
+                [float(b) for b in v[2]] if isinstance(v[2], list) else [float(v[2])] * len(v[0]),
+            )
             for k, v in state.get("regions", {}).items()
         }
         p.next_episode = int(state["next_episode"])
@@ -253,7 +270,9 @@ class AlertPolicy:
             seen.add(tid)
             m = self.threats.get(tid)
             if m is None:
-                m = ThreatMemory(t, math.nan, float(holds[i]), False, False, False, math.nan)
+                m = ThreatMemory(
+                    t, math.nan, float(holds[i]), False, False, False, math.nan, t_first_unix_s=t
+                )
                 self.threats[tid] = m
             m.t_seen_unix_s = t
             if ev.landed[i]:
@@ -269,6 +288,10 @@ class AlertPolicy:
                 m.usable = True
                 m.boosting = bool(ev.boosting[i])
                 m.sigma_max_m = float(ev.sigma_max_m[i])
+                spread = float(ev.impact_t_late_unix_s[i] - ev.impact_t_early_unix_s[i])
+                t_go = float(ev.impact_t_unix_s[i]) - t
+                # Short flights are never deferred (t_go below region_defer_min_tgo_s: rockets, late finds).
+                m.timed = bool(spread <= c.region_time_spread_ratio * t_go or t_go < c.region_defer_min_tgo_s)
             else:
                 # no_impact / invalid: treated as lost for every zone it threatened (t_land kept).
                 m.usable = False
@@ -290,15 +313,18 @@ class AlertPolicy:
                 & informative[ev.region_threat]
                 & (ev.region_t_early_unix_s >= t - c.impact_margin_s)
             )
+            late = ev.region_late_unix_s()
             for i in np.unique(ev.region_threat[sel]).tolist():
                 mine = ev.region_threat[sel] == i
                 zones_i = ev.region_zone[sel][mine].tolist()
                 t_lo = ev.region_t_early_unix_s[sel][mine].tolist()
-                t_hi = float(ev.impact_t_late_unix_s[i])
+                # Never before the zone's earliest time (a degenerate time plane).
+                t_hi = np.maximum(late[sel][mine], ev.region_t_early_unix_s[sel][mine]).tolist()
                 self.regions[ev.track_ids[i]] = (zones_i, t_lo, t_hi)
         for i, tid in enumerate(ev.track_ids):
-            if wide[i] and tid in self.regions and not np.any(ev.region_threat == i):
-                del self.regions[tid]  # wide but touching no zone any more
+            if wide[i] and informative[i] and not np.any(ev.region_threat == i):
+                # Wide but touching no zone (any more): an empty region, which clears the zones it left.
+                self.regions[tid] = ([], [], [])
         # A lost wide threat whose object is now followed by a narrow track (typically an infrared
         # track handed over to a radar under a new id): a narrow usable threat with a non-negligible p
         # on one of the region's zones, landing inside the region's time window, explains it.
@@ -307,13 +333,12 @@ class AlertPolicy:
             nz_zone = ev.pair_zone[narrow_pairs]
             nz_t = ev.impact_t_unix_s[ev.pair_threat[narrow_pairs]]
             live = {tid for i, tid in enumerate(ev.track_ids) if ev.usable[i]}
-            for tid in [k for k in self.regions if k not in live]:
+            for tid in [k for k, v in self.regions.items() if k not in live and v[0]]:
                 zones_i, t_lo, t_hi = self.regions[tid]
-                lo = min(t_lo) if t_lo else t_hi
                 hit = (
                     np.isin(nz_zone, zones_i)
-                    & (nz_t >= lo - c.region_match_s)
-                    & (nz_t <= t_hi + c.region_match_s)
+                    & (nz_t >= min(t_lo) - c.region_match_s)
+                    & (nz_t <= max(t_hi) + c.region_match_s)
                 )
                 if np.any(hit):
                     del self.regions[tid]
@@ -322,14 +347,31 @@ class AlertPolicy:
                         who = sorted({ev.track_ids[int(k)] for k in ev.pair_threat[narrow_pairs][hit]})
                         m.explained_by = who[0]
 
-    def _region_view(self, t: float) -> tuple[FloatArray, dict[int, list[str]]]:
+    def _deferred(self, t: float) -> set[str]:
+        """Live wide threats whose predictions cannot yet place the impact in time (a new track's first
+        clouds: impact-time spread wider than ``region_time_spread_ratio`` x the time to go), for at most
+        ``region_defer_s`` after the threat was first seen: their regions pre-alert but do not yet order
+        shelter (the next prediction comes within seconds; a lost one keeps its region as it is)."""
+        c = self.config
+        return {
+            tid
+            for tid in self.regions
+            if (m := self.threats.get(tid)) is not None
+            and m.usable
+            and not m.timed
+            and t - m.t_first_unix_s < c.region_defer_s
+        }
+
+    def _region_view(self, t: float, skip: set[str] | None = None) -> tuple[FloatArray, dict[int, list[str]]]:
         """Per zone: earliest impact of the pending regions containing it, and those threats."""
         t_reg = np.full(len(self.zones), np.inf)
         who: dict[int, list[str]] = {}
         for tid, (zones_i, t_lo, t_hi) in sorted(self.regions.items()):
-            if not (t <= t_hi + self.config.impact_margin_s):
+            if skip and tid in skip:
                 continue
-            for z, tz in zip(zones_i, t_lo, strict=True):
+            for z, tz, tz_hi in zip(zones_i, t_lo, t_hi, strict=True):
+                if not (t <= tz_hi + self.config.impact_margin_s):
+                    continue  # landed near this zone (latest plausible time passed)
                 t_reg[z] = min(t_reg[z], tz)
                 who.setdefault(z, []).append(tid)
         return t_reg, who
@@ -339,7 +381,11 @@ class AlertPolicy:
         for tid in [k for k, m in self.threats.items() if not m.usable and k not in referenced]:
             if t - self.threats[tid].t_seen_unix_s > self.config.lost_memory_s:
                 del self.threats[tid]
-        for tid in [k for k, (_, _, t_hi) in self.regions.items() if t > t_hi + self.config.lost_memory_s]:
+        for tid in [
+            k
+            for k, (_, _, t_hi) in self.regions.items()
+            if (t > max(t_hi) + self.config.lost_memory_s if t_hi else k not in self.threats)
+        ]:
             del self.regions[tid]
 
     # ------------------------------------------------------------------ step
@@ -409,8 +455,10 @@ class AlertPolicy:
         by_p = p_zone >= theta
         by_time = (p_zone >= c.p_negligible) & (t >= deadline)
         t_reg, reg_who = self._region_view(t)
-        reg_deadline = t_reg - shelter - c.dissemination_delay_s - c.decision_margin_s
-        by_region = np.isfinite(t_reg) & (t >= reg_deadline)
+        deferred = self._deferred(t)
+        t_reg_tc = self._region_view(t, deferred)[0] if deferred else t_reg
+        reg_deadline = t_reg_tc - shelter - c.dissemination_delay_s - c.decision_margin_s
+        by_region = np.isfinite(t_reg_tc) & (t >= reg_deadline)
         by_time = by_time | by_region
         by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
         want_tc = by_p | by_time | by_posture
@@ -608,6 +656,22 @@ class AlertPolicy:
             if m.explained_by and not m.usable:
                 explained.append(f"{tid} by {m.explained_by}")
                 continue  # followed by a live narrow track, which holds the zone if it must
+            reg = self.regions.get(tid)
+            if reg is not None and not m.ended:
+                # A wide threat (credible-region rule): its region of the latest informative evaluation
+                # decides for this zone, with this zone's own latest plausible impact time.
+                if z in reg[0]:
+                    t_hi_z = reg[2][reg[0].index(z)] + c.impact_margin_s
+                    if t < t_hi_z:
+                        return  # still plausibly ahead for this zone
+                    landed_due.append(t_hi_z + (c.region_hold_s if tc else c.pre_alert_hold_s))
+                    all_cleared = False
+                elif not m.usable:
+                    # Lost, and its last region left this zone out: no hold after its landing.
+                    landed_due.append(m.t_land_unix_s if math.isfinite(m.t_land_unix_s) else t)
+                    all_cleared = False
+                # else: live, and its current credible region leaves the zone out: cleared.
+                continue
             landed = m.ended or (math.isfinite(m.t_land_unix_s) and t >= m.t_land_unix_s)
             if landed:
                 # Landed away from the zone (its last confident prediction gave the zone ~0): no hold.
@@ -676,6 +740,7 @@ class AlertPolicy:
         if t >= due and quiet:
             reason = (
                 f"all clear: every threat ({', '.join(threats)}) landed (away from the zone without hold, "
+                f"a wide one after this zone's latest plausible impact time plus {c.region_hold_s:.0f} s, "
                 f"else after its class hold), was lost or moved away; due {_fmt_t(due, t)}"
                 + (f"; lost tracks followed by live ones: {', '.join(explained)}" if explained else "")
             )

@@ -77,6 +77,16 @@ class ThreatEvalConfig:
     # zones): the policy warns them by their deadline ("a predicted impact between two settlements
     # alerts both", domain.md 3.4).
     region_prob: float = 0.99
+    # Multiplier on the credible ellipse's Mahalanobis radius (calibration margin, >= 1): infrared-only
+    # predictions of merged or fragmented tracks were measured over-confident, true impacts up to 5
+    # Mahalanobis units from the mean (al-asad-2020-ir seed 2), where the 0.99 contour is at 3.03.
+    # There 1.5 missed 2 struck zones and 2.0 none (cut-off 6.1 for a needed 5.0); 2.5 cost +0.5-4 %
+    # shelter there but +34 % on national (555,902 -> 744,537 zone-s, seed 1), so 2.0.
+    region_scale: float = 2.0
+    # The same margin on a wide threat's impact-time spread at a zone (the time plane's residual
+    # quantiles are multiplied by it): IR-only impact times were measured biased by ~1 sigma (a mean
+    # 66 s after a true impact, 5 % quantile 20 s after it: al-asad-2020-ir seed 1, wave 2).
+    region_time_scale: float = 1.0
     # Only threats at least this wide (largest 1-sigma impact axis, m) get region pairs: a narrower
     # cloud resolves zones by its samples. Keep it <= AlertConfig.region_min_sigma_m (the policy's
     # "wide" test), else the policy would look for regions that were never computed.
@@ -127,6 +137,9 @@ class ThreatEval:
     # Earliest plausible impact time of the threat near the zone: early quantile of the times of the
     # samples nearest the zone (a boost cloud is a banana: near and far ends land minutes apart).
     region_t_early_unix_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # Latest plausible impact time of the threat near the zone (late quantile, same time plane): the
+    # zone's warning for a lost wide threat need not outlast it.
+    region_t_late_unix_s: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -151,6 +164,7 @@ class ThreatEval:
             region_threat=new[self.region_threat[kr]],
             region_zone=self.region_zone[kr],
             region_t_early_unix_s=self.region_t_early_unix_s[kr],
+            region_t_late_unix_s=self._late()[kr],
         )
 
     def split(self) -> list[ThreatEval]:
@@ -175,6 +189,7 @@ class ThreatEval:
                     region_threat=np.repeat(zero, rb - ra),
                     region_zone=self.region_zone[ra:rb],
                     region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
+                    region_t_late_unix_s=self._late()[ra:rb],
                 )
             )
         return out
@@ -205,7 +220,19 @@ class ThreatEval:
             region_threat=np.concatenate([p.region_threat + o for p, o in zip(parts, off, strict=True)]),
             region_zone=cat("region_zone"),
             region_t_early_unix_s=cat("region_t_early_unix_s"),
+            region_t_late_unix_s=np.concatenate([p._late() for p in parts]),
         )
+
+    def _late(self) -> FloatArray:
+        """``region_t_late_unix_s``, or each pair's threat's whole-cloud late time when not given."""
+        late = getattr(self, "region_t_late_unix_s", None)  # absent from objects pickled before it
+        if late is not None and late.size == self.region_threat.size:
+            return np.asarray(late, dtype=np.float64)
+        return np.asarray(self.impact_t_late_unix_s[self.region_threat], dtype=np.float64)
+
+    def region_late_unix_s(self) -> FloatArray:
+        """Latest plausible impact time per region pair (Unix s), shape (R,) (see ``_late``)."""
+        return self._late()
 
     def zone_probability(self, min_p: float = 0.0) -> FloatArray:
         """p_zone = 1 - prod_i (1 - p_iz) over usable threats (pairs with p >= ``min_p``), shape (Z,).
@@ -557,7 +584,9 @@ class ThreatEvaluator:
         sigma_max = np.where(cov_ok, np.sqrt(np.maximum(ev[:, -1], 0.0)), np.nan) if n else np.zeros(0)
         wide = usable & mean_ok & cov_ok & (np.nan_to_num(sigma_max, nan=0.0) >= c.region_min_sigma_m)
         region_threat, region_zone = self._credible_region_pairs(pred, wide, cov, radius)
-        region_t_early = self._region_times(region_threat, region_zone, x, y, t_sorted, fin, t_early_all)
+        region_t_early, region_t_late = self._region_times(
+            region_threat, region_zone, x, y, t_sorted, fin, t_early_all, t_late_all
+        )
         return ThreatEval(
             t_unix_s=float(pred.t_unix_s),
             n_zones=n_zones,
@@ -581,6 +610,7 @@ class ThreatEvaluator:
             region_threat=region_threat,
             region_zone=region_zone,
             region_t_early_unix_s=region_t_early,
+            region_t_late_unix_s=region_t_late,
         )
 
     def _region_times(
@@ -592,20 +622,40 @@ class ThreatEvaluator:
         t: FloatArray,
         fin: BoolArray,
         t_early_all: FloatArray,
-    ) -> FloatArray:
-        """Per region pair: earliest plausible impact time of the threat on the zone (Unix s).
+        t_late_all: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per region pair: earliest and latest plausible impact time of the threat on the zone (Unix s).
 
         A wide cloud's impact time varies across it (a boost cloud is a banana: near and far ends land
         minutes apart), so each region threat gets a least-squares time plane t ~ a + b x + c y over its
         samples (ordinary least squares, normal equations); the pair's time is the plane at the zone's
         point earliest along the plane's gradient (centroid minus the zone's half-diagonal) plus the
-        ``early_quantile`` of the threat's plane residuals. O(S) per threat and O(1) per pair, where
-        the nearest-samples quantile it replaces cost O(S) per pair. Threats without enough samples
-        take their whole-cloud early time.
+        ``early_quantile`` of the threat's plane residuals times ``region_time_scale``; the latest time
+        mirrors it (the zone's latest point along the gradient plus the ``late_quantile`` residual). O(S) per
+        threat and O(1) per pair, where the nearest-samples quantile it replaces cost O(S) per pair. Threats
+        without enough samples take their whole-cloud early and late times.
         """
         out = np.asarray(t_early_all[r_threat], dtype=np.float64).copy()
+        out_late = np.asarray(t_late_all[r_threat], dtype=np.float64).copy()
         if r_threat.size == 0 or x.shape[1] == 0:
-            return out
+            return out, out_late
+        # A cloud with non-finite projected samples gives a NaN plane: those pairs keep the whole-cloud
+        # times (the ``good`` masks below), so the invalid-value warnings on the way say nothing.
+        with np.errstate(invalid="ignore"):
+            return self._region_planes(r_threat, r_zone, x, y, t, fin, out, out_late)
+
+    def _region_planes(
+        self,
+        r_threat: IntArray,
+        r_zone: IntArray,
+        x: FloatArray,
+        y: FloatArray,
+        t: FloatArray,
+        fin: BoolArray,
+        out: FloatArray,
+        out_late: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """The time-plane part of ``_region_times`` (fills ``out``/``out_late`` where finite)."""
         thr, inv = np.unique(r_threat, return_inverse=True)
         f = fin[thr]
         n = f.sum(axis=1).astype(np.float64)
@@ -627,16 +677,24 @@ class ThreatEvaluator:
         c = np.where(ok, (sxx * syt - sxy * sxt) / sdet, 0.0)
         res = np.where(f, dt - b[:, None] * dx - c[:, None] * dy, np.inf)
         k = np.floor(self.config.early_quantile * np.maximum(n - 1, 0)).astype(np.int64)
-        res_q = np.take_along_axis(np.sort(res, axis=1), k[:, None], axis=1)[:, 0]
+        res_sorted = np.sort(res, axis=1)
+        res_q = np.take_along_axis(res_sorted, k[:, None], axis=1)[:, 0]
+        k_late = np.floor(self.config.late_quantile * np.maximum(n - 1, 0)).astype(np.int64)
+        res_q_late = np.take_along_axis(res_sorted, k_late[:, None], axis=1)[:, 0]
         cxy = self._zone_centroids()
         half = self._zone_half_diag()
         zx = cxy[r_zone, 0] - mx[inv]
         zy = cxy[r_zone, 1] - my[inv]
         grad = np.hypot(b, c)[inv]
-        tz = mt[inv] + b[inv] * zx + c[inv] * zy - grad * half[r_zone] + res_q[inv]
+        plane = mt[inv] + b[inv] * zx + c[inv] * zy
+        st = self.config.region_time_scale
+        tz = plane - grad * half[r_zone] + st * res_q[inv]
         good = ok[inv] & np.isfinite(tz)
         out[good] = tz[good]
-        return out
+        tz_late = plane + grad * half[r_zone] + st * res_q_late[inv]
+        good = ok[inv] & np.isfinite(tz_late)
+        out_late[good] = tz_late[good]
+        return out, out_late
 
     def _zone_centroids(self) -> FloatArray:
         if self._centroids is None:
@@ -655,18 +713,18 @@ class ThreatEvaluator:
     ) -> tuple[IntArray, IntArray]:
         """(threat, zone) pairs whose zone may touch the threat's credible ellipse widened by its radius.
 
-        The ellipse is the ``region_prob`` contour of the 2-D Gaussian impact: Mahalanobis distance
-        sqrt(k2), k2 = chi2_2(p) = -2 ln(1 - p). A zone is in when its centroid's Mahalanobis distance
-        is at most sqrt(k2) + (half-diagonal + radius) / sigma_min: moving a point by e metres changes
-        its Mahalanobis distance by at most e / sigma_min, so every zone that reaches the widened
-        ellipse is kept (a superset, wider by at most that margin along the major axis). Candidates
-        come from a bounding-box query of the zone index; east/north are taken as the frame's x/y
-        (aeqd, near-isometric within ~300 km).
+        The ellipse is the ``region_prob`` contour of the 2-D Gaussian impact scaled by ``region_scale``:
+        Mahalanobis distance s sqrt(k2), k2 = chi2_2(p) = -2 ln(1 - p). A zone is in when its centroid's
+        Mahalanobis distance is at most s sqrt(k2) + (half-diagonal + radius) / sigma_min: moving a point by e
+        metres changes its Mahalanobis distance by at most e / sigma_min, so every zone that reaches the
+        widened ellipse is kept (a superset, wider by at most that margin along the major axis). Candidates
+        come from a bounding-box query of the zone index; east/north are taken as the frame's x/y (aeqd,
+        near-isometric within ~300 km).
         """
         ii = np.flatnonzero(ok)
         if ii.size == 0 or len(self.zones) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        k = math.sqrt(-2.0 * math.log(1.0 - self.config.region_prob))
+        k = self.config.region_scale * math.sqrt(-2.0 * math.log(1.0 - self.config.region_prob))
         cv = cov[ii]
         mx, my = self.zones.project_lonlat(pred.impact_lon_deg[ii], pred.impact_lat_deg[ii])
         mx = np.asarray(mx, dtype=np.float64)
