@@ -207,19 +207,37 @@ def transition_matrix(rates_per_s: FloatArray, dt_s: FloatArray) -> FloatArray:
 
 
 def imm_mix(
-    xm: FloatArray, Pm: FloatArray, mu: FloatArray, Pi: FloatArray
+    xm: FloatArray,
+    Pm: FloatArray,
+    mu: FloatArray,
+    Pi: FloatArray,
+    lnbeta_prior: tuple[float, float] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """IMM interaction: mixed initial conditions per mode and predicted mode probabilities.
 
     xm (N, K, NX), Pm (N, K, NX, NX), mu (N, K), Pi (N, K, K) with Pi[i, j] = P(mode j | mode i).
     The ballistic modes have no thrust state: after mixing their thrust mean and covariance are set to
     zero (truncation as in Stone Soup PR #142's model converters).
+
+    ``lnbeta_prior`` (mean, sigma of ln beta): the boost mode's ln beta describes the thrusting body and
+    is not identifiable apart from the thrust (both act along the velocity), so the boost component
+    enters the ballistic modes with ln beta re-drawn from the prior and uncorrelated with the rest:
+    burnout (and separation) changes the body whose drag matters. Without it the ascent's arbitrary
+    ln beta carried into midcourse and re-entry was predicted tens of seconds slow.
     """
     cbar = np.einsum("nij,ni->nj", Pi, mu)
     w = Pi * mu[:, :, None] / np.maximum(cbar[:, None, :], 1e-300)  # w[n, i, j] = mu_{i|j}
-    x0 = np.einsum("nij,nik->njk", w, xm)
-    dx = xm[:, :, None, :] - x0[:, None, :, :]  # (N, i, j, NX)
-    P0 = np.einsum("nij,nikl->njkl", w, Pm) + np.einsum("nij,nijk,nijl->njkl", w, dx, dx)
+    # Per target mode j the source states x_{i->j}: identical except boost -> ballistic modes.
+    src = np.broadcast_to(xm[:, :, None, :], (*w.shape, xm.shape[-1])).copy()  # (N, i, j, NX)
+    srcP = np.broadcast_to(Pm[:, :, None, :, :], (*w.shape, *Pm.shape[-2:])).copy()
+    if lnbeta_prior is not None:
+        src[:, 0, 1:, 6] = lnbeta_prior[0]
+        srcP[:, 0, 1:, 6, :] = 0.0
+        srcP[:, 0, 1:, :, 6] = 0.0
+        srcP[:, 0, 1:, 6, 6] = lnbeta_prior[1] ** 2
+    x0 = np.einsum("nij,nijk->njk", w, src)
+    dx = src - x0[:, None, :, :]  # (N, i, j, NX)
+    P0 = np.einsum("nij,nijkl->njkl", w, srcP) + np.einsum("nij,nijk,nijl->njkl", w, dx, dx)
     x0[:, 1:, 7:10] = 0.0
     P0[:, 1:, 7:10, :] = 0.0
     P0[:, 1:, :, 7:10] = 0.0

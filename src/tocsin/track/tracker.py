@@ -527,7 +527,7 @@ class Tracker:
         r_c = np.einsum("nk,nki->ni", tr.mu, tr.xm[:, :, 0:3])
         endo = altitude_fast_m(r_c) < self.config.reentry_alt_m
         Pi = kf.transition_matrix(self._rates[endo.astype(np.int64)], dt)
-        x0, P0, cbar = kf.imm_mix(tr.xm, tr.Pm, tr.mu, Pi)
+        x0, P0, cbar = kf.imm_mix(tr.xm, tr.Pm, tr.mu, Pi, self.config.lnbeta_prior)
         q_v = np.tile(self._q_vel, n)
         q_b = np.tile(self._q_lnb, n)
         q_a = np.tile(self._q_thr, n)
