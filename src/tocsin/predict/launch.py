@@ -204,6 +204,11 @@ class LaunchEstimator:
     # The fit is costly and the launch point changes little between updates: refit at most this often
     # (s of track time), and always once the early window is complete.
     refit_s: float = 10.0
+    # A fit costs 0.2-0.8 s of CPU; in a salvo tens of boosting tracks fall due together and made the
+    # scan-to-decision p99 4-13 s (bench_latency.py on national and salvo-200). At most this many fits
+    # run per update, the most needed first (no estimate yet, then the final fit of a complete window,
+    # then the stalest); the rest stay due for the next updates. Chosen from data only: deterministic.
+    max_fits_per_update: int = 1
     terrain: Terrain = field(default_factory=Terrain)
     sensors: dict[str, LaunchSensor] = field(default_factory=dict)
     # Raw measurements are kept this long (s of data time) for tracks confirmed after them, and a track
@@ -245,6 +250,7 @@ class LaunchEstimator:
         out_ts = np.full(n, np.nan)
         out_cov = np.full((n, 2, 2), np.nan)
         live = set(snapshot.track_ids)
+        wanted: list[tuple[tuple[bool, bool, float, int], int, str, bool]] = []
         for tid in [k for k in self.tracks if k not in live]:
             del self.tracks[tid]  # dropped tracks: forget them (ids are not reused by the tracker)
         for i, tid in enumerate(snapshot.track_ids):
@@ -269,11 +275,18 @@ class LaunchEstimator:
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
             due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
             if h.dirty and len(h.t) >= self.min_points and due:
-                h.result = self._estimate(h, final=window_done)
-                h.dirty = False
-                h.t_estimated = h.t[-1]
-            if h.result is not None:
-                out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = h.result
+                # Rank: no estimate yet, then final fits, then the stalest; the snapshot order breaks ties.
+                rank = (h.result is not None, not window_done, -(h.t[-1] - h.t_estimated), i)
+                wanted.append((rank, i, tid, window_done))
+        for _, _i, tid, final in sorted(wanted)[: max(self.max_fits_per_update, 0)]:
+            h = self.tracks[tid]
+            h.result = self._estimate(h, final=final)
+            h.dirty = False
+            h.t_estimated = h.t[-1]
+        for i, tid in enumerate(snapshot.track_ids):
+            res = self.tracks[tid].result
+            if res is not None:
+                out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = res
         return LaunchEstimates(out_lat, out_lon, out_t, out_ts, out_cov)
 
     def _associate(self, h: _History, first_t: float, t_now: float) -> bool:
