@@ -208,15 +208,20 @@ def evaluate(
     run_evaluate(scenario, run_dir, out, delay_s=delay_s, baselines=baselines, report=report)
 
 
+# Options shared by the commands that read an alert stream (publish, serve).
+AlertsInput = Annotated[
+    str, typer.Option("--alerts", help="alerts.jsonl, or - to follow `tocsin run --measurements -`.")
+]
+FeedZones = Annotated[
+    Path | None, typer.Option("--zones", help="zones.geojson: adds each zone's polygon to the messages.")
+]
+
+
 @app.command()
 @bad_input_exits_2
 def publish(
-    alerts: Annotated[
-        str, typer.Option("--alerts", help="alerts.jsonl, or - to follow `tocsin run --measurements -`.")
-    ],
-    zones: Annotated[
-        Path | None, typer.Option("--zones", help="zones.geojson: adds each zone's polygon to its messages.")
-    ] = None,
+    alerts: AlertsInput,
+    zones: FeedZones = None,
     mqtt: Annotated[
         str | None, typer.Option("--mqtt", help="Siren bridge broker, mqtt://host[:port] (QoS 1, retained).")
     ] = None,
@@ -236,12 +241,8 @@ def publish(
 @app.command()
 @bad_input_exits_2
 def serve(
-    alerts: Annotated[
-        str, typer.Option("--alerts", help="alerts.jsonl, or - to follow `tocsin run --measurements -`.")
-    ],
-    zones: Annotated[
-        Path | None, typer.Option("--zones", help="zones.geojson: polygons for messages and /alerts.geojson.")
-    ] = None,
+    alerts: AlertsInput,
+    zones: FeedZones = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
     exit_on_eof: Annotated[
