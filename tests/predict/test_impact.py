@@ -239,3 +239,14 @@ def test_tangent_plane_cloud_wrap_matches_exact_geodetic() -> None:
     # compare horizontally, in the ENU frame of the origin.
     d = ecef_to_enu(got, lat0, lon0, h0)[..., :2] - ecef_to_enu(exact, lat0, lon0, h0)[..., :2]
     assert np.abs(d).max() < 0.15  # metres, at up to 14 km from the mean impact point (third order)
+
+
+def test_range_class_of_a_falling_missile_follows_its_committed_range() -> None:
+    # 8 km up at 700 m/s (after the re-entry drag pulse) the energy range is rocket-like (~83 km);
+    # launched 450 km away it is an SRBM.
+    r = geodetic_deg_to_ecef(33.8, 42.4, 8e3)[None, :]
+    up = geodetic_deg_to_ecef(33.8, 42.4, 9e3) - r[0]
+    v = (-up / np.linalg.norm(up) * 700.0)[None, :]  # straight down
+    args = (np.log([10000.0]), np.array([0.1]), np.array([False]), np.zeros(1))
+    assert classify(r, v, *args, np.array([np.nan])).range_class[0] != "srbm"
+    assert classify(r, v, *args, np.array([450e3])).range_class[0] == "srbm"

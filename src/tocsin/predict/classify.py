@@ -141,7 +141,9 @@ def classify(
         class_names=tuple(c.name for c in classes),
         prob=p,
         energy_range_m=e_rng,
-        range_class=range_class_of(e_rng),
+        # Drag in re-entry drains the energy: a falling SRBM has a rocket's energy range. The range
+        # from the launch estimate to the impact, where known, keeps the label on the whole flight.
+        range_class=range_class_of(np.fmax(e_rng, committed)),
         explained=explained,
         danger_radius_m=danger,
     )
