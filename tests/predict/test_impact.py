@@ -250,3 +250,21 @@ def test_range_class_of_a_falling_missile_follows_its_committed_range() -> None:
     args = (np.log([10000.0]), np.array([0.1]), np.array([False]), np.zeros(1))
     assert classify(r, v, *args, np.array([np.nan])).range_class[0] != "srbm"
     assert classify(r, v, *args, np.array([450e3])).range_class[0] == "srbm"
+
+
+def test_globe_sized_or_timeless_clouds_become_no_impact_with_a_reason() -> None:
+    from tocsin.predict.impact import _reject_unsummarisable
+    from tocsin.predict.types import STATUS_NO_IMPACT, STATUS_OK
+
+    t0 = np.full(3, 1000.0)
+    status = np.full(3, STATUS_OK)
+    reason = ["", "", ""]
+    lat, lon = np.array([33.0, -67.4, 33.0]), np.array([42.0, -24.7, 42.0])
+    t, ts = np.array([1300.0, 2.3e19, 1300.0]), np.array([5.0, 5.2e19, 5.0])
+    cov = np.stack([np.eye(2) * 1e6, np.eye(2) * 1e43, np.eye(2) * 1e14])  # last: 1-sigma 14,000 km
+    clouds = [np.zeros((3, 4)) for _ in range(3)]
+    _reject_unsummarisable(t0, 3600.0, status, reason, (lat, lon, t, ts, cov, *clouds))
+    assert list(status) == [STATUS_OK, STATUS_NO_IMPACT, STATUS_NO_IMPACT]
+    assert reason[0] == "" and "not summarisable" in reason[1] and "not summarisable" in reason[2]
+    assert np.isnan(t[1:]).all() and np.isnan(lat[1:]).all() and np.isnan(cov[1:]).all()
+    assert t[0] == 1300.0 and lat[0] == 33.0 and np.isnan(clouds[0][1:]).all() and not clouds[0][0].any()

@@ -439,6 +439,13 @@ def predict_impacts(
         )
         fill(k_idx, hit, STATUS_BOOSTING)
 
+    _reject_unsummarisable(
+        t0,
+        cfg.max_time_s,
+        status,
+        reason,
+        (out_lat, out_lon, out_t, out_ts, out_cov, smp_lat, smp_lon, smp_t),
+    )
     nan = np.full(n, np.nan)
     return ImpactPredictions(
         t_unix_s=float(snapshot.t_unix_s),
@@ -463,6 +470,46 @@ def predict_impacts(
         range_class=cls.range_class,
         energy_range_m=cls.energy_range_m,
     )
+
+
+#: A cloud whose 1-sigma impact spread exceeds this (m) straddles a good part of the globe (samples near
+#: orbital energy): a tangent-plane mean and covariance of it mean nothing (national seed 1 wrote an
+#: impact time of 2e19 s from one such cloud).
+MAX_IMPACT_SIGMA_M = 2.0e6
+
+
+def _reject_unsummarisable(
+    t0: FloatArray,
+    max_time_s: float,
+    status: IntArray,
+    reason: list[str],
+    outs: tuple[FloatArray, ...],
+) -> None:
+    """Turn predictions whose summary is not a usable impact (time outside [t0, t0 + max_time_s], a
+    non-finite or globe-sized spread) into ``no_impact`` with a reason, never a fake impact point.
+    ``outs``: the per-track output arrays (lat, lon, time, time sigma, covariance, sample clouds),
+    blanked in place for those tracks."""
+    out_t, out_ts, out_cov = outs[2], outs[3], outs[4]
+    valid = (status == STATUS_OK) | (status == STATUS_BOOSTING)
+    with np.errstate(invalid="ignore"):
+        sig_m = np.sqrt(np.nan_to_num(np.trace(out_cov, axis1=1, axis2=2), nan=np.inf))
+        dt = out_t - t0
+        bad = valid & ~(
+            np.isfinite(dt)
+            & (dt >= -1.0)
+            & (dt <= max_time_s)
+            & np.isfinite(out_ts)
+            & (out_ts <= max_time_s)
+            & (sig_m <= MAX_IMPACT_SIGMA_M)
+        )
+    for i in np.nonzero(bad)[0]:
+        status[i] = STATUS_NO_IMPACT
+        reason[i] = (
+            f"impact spread not summarisable (time {dt[i]:.3g} s ahead, 1-sigma {sig_m[i]:.3g} m): "
+            "samples reach the ground around a large part of the globe"
+        )
+        for arr in outs:  # lat, lon, time, its sigma, covariance, sample clouds
+            arr[i] = np.nan
 
 
 def _fill_from_cloud(

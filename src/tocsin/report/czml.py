@@ -97,7 +97,10 @@ def _impact_packet(p: PredictionSeries, epoch_s: float, rgb: list[int]) -> Packe
             {"epoch": _iso(epoch_s), "number": np.column_stack([dt, v]).ravel().tolist()}
         )
 
-    end = max(float(np.nanmax(p.impact_t_unix_s)), float(p.t_unix_s[-1]))
+    # Only plausible impact times bound the packet (a run's file may hold any number there).
+    t_imp = np.asarray(p.impact_t_unix_s, dtype=np.float64)
+    t_imp = t_imp[np.isfinite(t_imp) & (t_imp < float(p.t_unix_s[-1]) + 86400.0)]
+    end = max(float(t_imp.max()) if t_imp.size else float(p.t_unix_s[-1]), float(p.t_unix_s[-1]))
     return Packet(
         id=f"impact/{p.track}",
         name=f"predicted impact {p.track} (95 %)",
