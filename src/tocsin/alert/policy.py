@@ -157,6 +157,8 @@ class AlertPolicy:
     # zone), as of the threat's last usable evaluation (empty lists: it touched no zone), kept while it
     # is lost, until each zone's latest impact time.
     regions: dict[str, tuple[list[int], list[float], list[float]]] = field(init=False, default_factory=dict)
+    # (threat, zone) -> since when the threat's live credible region has left the zone out (Unix s).
+    region_out_since: dict[tuple[str, int], float] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
     last_t_unix_s: float = field(init=False, default=-math.inf)
 
@@ -193,6 +195,7 @@ class AlertPolicy:
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
             "regions": {k: [list(z), list(a), list(b)] for k, (z, a, b) in sorted(self.regions.items())},
+            "region_out_since": [[k[0], k[1], v] for k, v in sorted(self.region_out_since.items())],
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
         }
@@ -243,6 +246,7 @@ class AlertPolicy:
             )
             for k, v in state.get("regions", {}).items()
         }
+        p.region_out_since = {(str(a), int(b)): float(v) for a, b, v in state.get("region_out_since", [])}
         p.next_episode = int(state["next_episode"])
         last = state["last_t_unix_s"]
         p.last_t_unix_s = -math.inf if last is None else float(last)
@@ -387,6 +391,10 @@ class AlertPolicy:
             if (t > max(t_hi) + self.config.lost_memory_s if t_hi else k not in self.threats)
         ]:
             del self.regions[tid]
+        for key in [
+            k for k in self.region_out_since if k[0] not in self.regions or k[1] not in self.ep_threats
+        ]:
+            del self.region_out_since[key]
 
     # ------------------------------------------------------------------ step
     def step(
@@ -661,6 +669,7 @@ class AlertPolicy:
                 # A wide threat (credible-region rule): its region of the latest informative evaluation
                 # decides for this zone, with this zone's own latest plausible impact time.
                 if z in reg[0]:
+                    self.region_out_since.pop((tid, z), None)
                     t_hi_z = reg[2][reg[0].index(z)] + c.impact_margin_s
                     if t < t_hi_z:
                         return  # still plausibly ahead for this zone
@@ -670,7 +679,13 @@ class AlertPolicy:
                     # Lost, and its last region left this zone out: no hold after its landing.
                     landed_due.append(m.t_land_unix_s if math.isfinite(m.t_land_unix_s) else t)
                     all_cleared = False
-                # else: live, and its current credible region leaves the zone out: cleared.
+                else:
+                    # Live, and its current credible region leaves the zone out: cleared once that has
+                    # held for region_clear_confirm_s (hysteresis against a region edge that wobbles).
+                    since = self.region_out_since.setdefault((tid, z), t)
+                    if t - since < c.region_clear_confirm_s:
+                        landed_due.append(math.inf)  # not yet: the zone stays as it is
+                        all_cleared = False
                 continue
             landed = m.ended or (math.isfinite(m.t_land_unix_s) and t >= m.t_land_unix_s)
             if landed:
