@@ -1,5 +1,6 @@
-"""`tocsin run` into a directory that holds an earlier run: refused (exit 2, naming the file) unless
---resume continues it or --overwrite replaces it; never a second run appended to the event log."""
+"""`tocsin run` into a directory that holds an earlier run: the earlier run is moved to
+OUT/earlier-runs/N/ and the new one written afresh (re-running into one --out must work, contract
+section 6); --overwrite deletes it instead; never a second run appended to the event log."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def _snapshot(out: Path) -> dict[str, bytes]:
     return {str(f.relative_to(out)): f.read_bytes() for f in files}
 
 
-def test_a_second_run_into_the_same_dir_is_refused_and_changes_nothing(feed: Feed, tmp_path: Path) -> None:
+def test_a_second_run_into_the_same_dir_keeps_the_first_aside_and_writes_afresh(
+    feed: Feed, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     first = _run(feed, out)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -43,13 +46,17 @@ def test_a_second_run_into_the_same_dir_is_refused_and_changes_nothing(feed: Fee
     with EventLog(out / "events.sqlite", create=False) as log:
         n_events = log.count()
     again = _run(feed, out)
-    assert again.returncode == 2
-    assert "events.sqlite" in again.stderr and "--overwrite" in again.stderr and "--resume" in again.stderr
-    assert _snapshot(out) == before
-    with EventLog(out / "events.sqlite", create=False) as log:
-        assert log.count() == n_events
-        assert log.count(["config"]) == 1
-    assert _replay(out / "events.sqlite").returncode == 0
+    assert again.returncode == 0, again.stderr[-2000:]
+    kept = out / "earlier-runs" / "1"
+    assert "moved the earlier run" in again.stderr and str(kept) in again.stderr
+    assert _snapshot(out) == before  # the same run again, byte for byte, in one fresh log
+    assert _snapshot(kept) == before  # and the first one kept whole
+    for log_path in (out / "events.sqlite", kept / "events.sqlite"):
+        with EventLog(log_path, create=False) as log:
+            assert log.count() == n_events
+            assert log.count(["config"]) == 1
+        assert _replay(log_path).returncode == 0
+    assert _run(feed, out).returncode == 0 and (out / "earlier-runs" / "2" / "alerts.jsonl").exists()
 
 
 def test_outputs_without_a_log_are_not_overwritten_silently(feed: Feed, tmp_path: Path) -> None:
@@ -57,9 +64,9 @@ def test_outputs_without_a_log_are_not_overwritten_silently(feed: Feed, tmp_path
     out.mkdir()
     (out / "alerts.jsonl").write_text('{"zone": "old"}\n')
     res = _run(feed, out)
-    assert res.returncode == 2
+    assert res.returncode == 0, res.stderr[-2000:]
     assert "alerts.jsonl" in res.stderr
-    assert (out / "alerts.jsonl").read_text() == '{"zone": "old"}\n'
+    assert (out / "earlier-runs" / "1" / "alerts.jsonl").read_text() == '{"zone": "old"}\n'
 
 
 def test_overwrite_replaces_the_earlier_run_and_says_so(feed: Feed, tmp_path: Path) -> None:

@@ -122,8 +122,8 @@ def run(
         bool,
         typer.Option(
             "--overwrite",
-            help="Replace an earlier run in --out (its event log, tracks, predictions, alerts, CAP): "
-            "without it (or --resume) a run into a directory holding one is refused with exit 2.",
+            help="Delete an earlier run in --out (its event log, tracks, predictions, alerts, CAP): "
+            "without it (or --resume) an earlier run is moved to OUT/earlier-runs/N/ first.",
         ),
     ] = False,
     tick_s: Annotated[

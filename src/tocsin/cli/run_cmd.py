@@ -239,6 +239,34 @@ def _remove_earlier_run(out: Path, log_file: Path | None) -> None:
             f.unlink()
 
 
+#: Where a run puts the earlier run it found in its --out (without --resume or --overwrite).
+EARLIER_RUNS_DIR = "earlier-runs"
+
+
+def _archive_earlier_run(out: Path, log_file: Path | None) -> Path:
+    """Move an earlier run's outputs and SQLite event log from ``out`` into ``out/earlier-runs/N``
+    (N = 1, 2, ...: the first free number) and return that directory. Nothing is deleted: the log is
+    the record of what was warned and why."""
+    root = out / EARLIER_RUNS_DIR
+    n = 1
+    while (root / str(n)).exists():
+        n += 1
+    dest = root / str(n)
+    dest.mkdir(parents=True)
+    moved = [out / name for name in RUN_OUTPUTS]
+    if log_file is not None:
+        moved += [log_file.with_name(log_file.name + sfx) for sfx in ("", "-wal", "-shm", "-journal")]
+    for f in moved:
+        if f.exists():
+            f.rename(dest / f.name)
+    cap = out / "cap"
+    if cap.is_dir() and any(cap.glob("*.xml")):
+        (dest / "cap").mkdir()
+        for f in sorted(cap.glob("*.xml")):
+            f.rename(dest / "cap" / f.name)
+    return dest
+
+
 def run_chain(
     sensors_path: Path,
     measurements: str,
@@ -263,11 +291,12 @@ def run_chain(
     (at least once), then read the new input. Records a feed re-sends are dropped as repeats or late
     by ingest. A run that logged its end, or other settings than the logged ones, is refused.
 
-    Without ``resume``, a run never appends to or silently replaces an earlier run: when ``out`` or
-    the event log holds one (its log events, tracks/predictions/alerts files or CAP messages), the run
-    is refused with ``BadInputError`` (exit 2) naming what is there, unless ``overwrite`` is set; then
-    those outputs and the SQLite log are deleted first and the replacement is said on standard error.
-    A database log (a URL) is append-only and is never deleted: give a fresh database or table prefix.
+    Without ``resume``, a run never appends to an earlier run: when ``out`` or its SQLite event log
+    holds one (log events, tracks/predictions/alerts files or CAP messages), that run is moved into
+    ``out/earlier-runs/N/`` (said on standard error) and this run writes the contract files afresh, so
+    re-running into the same directory always works (contract section 6) and loses no record. With
+    ``overwrite`` the earlier outputs and SQLite log are deleted instead. A database log (a URL) is
+    append-only: one that already holds a run is refused (exit 2); give a fresh database or prefix.
 
     ``tick_s`` (live stream only): after each ``tick_s`` seconds of wall-clock silence on the input,
     the clock runs on (``Engine.push_tick``) to the feed's newest time plus the wall time since it
@@ -301,18 +330,21 @@ def run_chain(
     if not resume:
         earlier = _earlier_run(out, log, target)
         what = ", ".join(w for _, w in earlier)
-        if earlier and (not overwrite or (log_file is None and log.count())):
+        if earlier and log_file is None and log.count():
             log.close()
-            hint = (
-                "a database event log is append-only and is not deleted: give a fresh database or --log"
-                if overwrite
-                else "--resume continues that run, --overwrite replaces it, or choose another --out"
-            )
+            hint = "a database event log is append-only: give a fresh database, or --resume to continue"
             raise BadInputError(earlier[0][0], None, None, f"an earlier run is there ({what}); {hint}")
         if earlier:
             log.close()
-            _remove_earlier_run(out, log_file)
-            print(f"tocsin run: --overwrite: removed the earlier run ({what})", file=sys.stderr)
+            if overwrite:
+                _remove_earlier_run(out, log_file)
+                print(f"tocsin run: --overwrite: removed the earlier run ({what})", file=sys.stderr)
+            else:
+                dest = _archive_earlier_run(out, log_file)
+                print(
+                    f"tocsin run: moved the earlier run ({what}) to {dest}; --resume continues a run instead",
+                    file=sys.stderr,
+                )
             log = EventLog(target, extra_kinds=RUN_KINDS)
     recorder = RunRecorder(log)
     resumed: RebuiltRun | None = None
