@@ -8,7 +8,7 @@ from tocsin.disseminate.feed import (
     feed_message,
     message_id,
     mqtt_zone_topic,
-    nats_zone_subject,
+    nats_subject,
     parse_alert_line,
     utc_iso,
     zone_polygons,
@@ -75,8 +75,8 @@ def test_zone_polygons_are_lat_lon_rings_of_every_part() -> None:
 def test_topic_and_subject_names_escape_reserved_characters() -> None:
     assert mqtt_zone_topic("tocsin", "z-0012") == "tocsin/zone/z-0012"
     assert mqtt_zone_topic("tocsin", "a/b+#c%") == "tocsin/zone/a%2Fb%2B%23c%25"
-    assert nats_zone_subject("alerts.zone", "base.north *>") == "alerts.zone.base%2Enorth%20%2A%3E"
-    assert nats_zone_subject("alerts.zone", "Tel Aviv") == "alerts.zone.Tel%20Aviv"
+    assert nats_subject("alerts.zone", "base.north *>") == "alerts.zone.base%2Enorth%20%2A%3E"
+    assert nats_subject("alerts.zone", "Tel Aviv") == "alerts.zone.Tel%20Aviv"
 
 
 def test_message_id_is_stable_and_separates_changes() -> None:

@@ -32,6 +32,15 @@ def _open_lines(path: str) -> tuple[str, IO[bytes]]:
     return path, p.open("rb")
 
 
+def _polygons(zones: Path | None) -> dict[str, list[list[list[float]]]] | None:
+    """Zone outer rings as [lat, lon] lists from a (validated) zones file, or None without one."""
+    if zones is None:
+        return None
+    from tocsin.zones.load import load_zones, zone_set_to_geojson
+
+    return zone_polygons(zone_set_to_geojson(load_zones(zones)))
+
+
 def iter_alerts(path: str) -> Iterator[dict[str, Any]]:
     """Alert records from ``alerts.jsonl`` or stdin, one at a time as they arrive. A bad line is named
     on stderr and skipped: a publisher in front of sirens must not stop for one garbled line."""
@@ -58,11 +67,7 @@ def run_publish(
     and/or NATS JetStream; returns the number of messages published. Brokers are checked first."""
     if mqtt_url is None and nats_url is None and not echo:
         raise BadInputError("--mqtt/--nats/--echo", None, None, "give at least one destination")
-    polygons = None
-    if zones is not None:
-        from tocsin.zones.load import load_zones, zone_set_to_geojson
-
-        polygons = zone_polygons(zone_set_to_geojson(load_zones(zones)))
+    polygons = _polygons(zones)
     mqtt_addr = broker_address(mqtt_url, "mqtt", "--mqtt") if mqtt_url else None
     nats_addr = broker_address(nats_url, "nats", "--nats") if nats_url else None
 
@@ -149,13 +154,9 @@ def run_serve(alerts: str, zones: Path | None, host: str, port: int, exit_on_eof
 
     from tocsin.service.http_feed import FeedHub, create_app
 
-    polygons = None
-    if zones is not None:
-        from tocsin.zones.load import load_zones, zone_set_to_geojson
-
-        polygons = zone_polygons(zone_set_to_geojson(load_zones(zones)))
-    if alerts != "-" and not Path(alerts).is_file():
-        raise BadInputError(alerts, None, None, "no such file")
+    polygons = _polygons(zones)
+    if alerts != "-":  # a missing file is bad input now, not an error in the reader thread
+        _open_lines(alerts)[1].close()
     hub = FeedHub()
     # Graceful shutdown waits for open streams; SSE streams never end by themselves (ecosystem.md s.7).
     config = uvicorn.Config(

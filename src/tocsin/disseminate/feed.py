@@ -116,10 +116,10 @@ def mqtt_zone_topic(prefix: str, zone: str) -> str:
     return f"{prefix}/zone/{_escape(zone, '/+#')}"
 
 
-def nats_zone_subject(prefix: str, zone: str) -> str:
-    """``PREFIX.ZONE``: NATS subject tokens may not hold ``.``, ``*``, ``>`` or whitespace (NATS subject
-    naming rules), so those are percent-encoded in the zone id."""
-    return f"{prefix}.{_escape(zone, '.*>')}"
+def nats_subject(prefix: str, token: str) -> str:
+    """``PREFIX.TOKEN`` for a zone or sensor id: NATS subject tokens may not hold ``.``, ``*``, ``>`` or
+    whitespace (NATS subject naming rules), so those are percent-encoded in the id."""
+    return f"{prefix}.{_escape(token, '.*>')}"
 
 
 def zone_polygons(geojson: Mapping[str, Any]) -> dict[str, list[list[list[float]]]]:

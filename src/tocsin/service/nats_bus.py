@@ -26,7 +26,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
-from tocsin.disseminate.feed import message_id, nats_zone_subject
+from tocsin.disseminate.feed import message_id, nats_subject
 from tocsin.errors import ServiceError
 
 SENSOR_STREAM = "TOCSIN_SENSORS"
@@ -47,7 +47,7 @@ def sensor_subject(line: bytes, prefix: str = SENSOR_PREFIX) -> str:
         sensor = None
     if not isinstance(sensor, str) or not sensor:
         return f"{prefix}._unparsed"
-    return nats_zone_subject(prefix, sensor)
+    return nats_subject(prefix, sensor)
 
 
 class BusClient:
@@ -144,7 +144,7 @@ class BusClient:
     ) -> bool:
         """Publish one feed message on ``PREFIX.<zone>`` de-duplicated by its ``message_id``."""
         payload = json.dumps(msg, separators=(",", ":"), allow_nan=False).encode()
-        return self.publish(nats_zone_subject(prefix, str(msg["zone"])), payload, message_id(msg))
+        return self.publish(nats_subject(prefix, str(msg["zone"])), payload, message_id(msg))
 
     def receive_lines(
         self,
