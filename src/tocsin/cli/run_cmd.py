@@ -453,7 +453,19 @@ def run_chain(
                 stream_in.close()
         emit(engine.finish())
         recorder.end(engine.now_unix_s, counts["lines"])
+    _report_noise(engine.tracker.noise_sigma_factors())
     return counts
+
+
+def _report_noise(factors: dict[str, list[float]]) -> None:
+    """Tell the integrator which sensors were noisier than their sensors file says (stderr)."""
+    for sid, f in factors.items():
+        if max(f) > 1.0:
+            print(
+                f"tocsin run: sensor {sid} measured noisier than declared; sigma factors learnt "
+                f"(range or line of sight, az, el, range rate): {', '.join(f'{v:.2f}' for v in f)}",
+                file=sys.stderr,
+            )
 
 
 def run_track(sensors_path: Path, measurements: str, out: Path, *, lag_s: float = 5.0) -> dict[str, int]:

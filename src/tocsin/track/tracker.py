@@ -51,6 +51,14 @@ from tocsin.track.models import (
     triangulate_los,
     triangulation_cov,
 )
+from tocsin.track.noise import (
+    NoiseConfig,
+    NoiseState,
+    learn,
+    normalised_squares,
+    scaled_sensor,
+    sigma_factors,
+)
 from tocsin.track.types import MODE_NAMES, STATE_DIM, TrackSnapshot
 
 K = kf.N_MODES
@@ -97,6 +105,7 @@ class TrackerConfig:
     max_step_s: float = 1.0  # integration sub-step
     tentative_cost_penalty: float = 4.0  # favours confirmed tracks in the assignment
     merge_chi2: float = 16.0  # position+velocity distance squared below which two tracks are merged
+    noise: NoiseConfig = field(default_factory=NoiseConfig)  # measurement-noise adaptation (track.noise)
 
 
 @dataclass
@@ -204,6 +213,7 @@ class _Core:
     next_uid: int = 1
     next_num: int = 1
     t_last: float = -math.inf
+    noise: NoiseState = field(default_factory=NoiseState)
 
     def copy(self) -> _Core:
         return _Core(
@@ -213,6 +223,7 @@ class _Core:
             self.next_uid,
             self.next_num,
             self.t_last,
+            self.noise.copy(),
         )
 
 
@@ -375,6 +386,7 @@ class Tracker:
             "next_uid": base.next_uid,
             "next_num": base.next_num,
             "t_last": base.t_last,
+            "noise": base.noise.to_plain(),
             "scans": scans,
             "counters": dict(self.counters),
         }
@@ -388,6 +400,7 @@ class Tracker:
             next_uid=int(state["next_uid"]),
             next_num=int(state["next_num"]),
             t_last=float(state["t_last"]),
+            noise=NoiseState.from_plain(state.get("noise", {})),
         )
         self._core = core
         self._history = []
@@ -466,6 +479,7 @@ class Tracker:
         sensor = self.sensors[sid]
         if isinstance(sensor, RadarModel):
             sensor = self._radar_for(sensor, z)
+        sensor = scaled_sensor(sensor, core.noise.scales(sid))
         # The coasting-time deletion rule applied before prediction: a track not updated for
         # max_coast_s is gone either way, and a scan far in the future (bad clock) must not make the
         # filter integrate across the gap (overflow, and max_step_s sub-steps without end).
@@ -501,6 +515,7 @@ class Tracker:
                 tr, hit, used = self._jpda_update(tr, sensor, z, ti, mj, cost, pd_eff)
             else:
                 at, am = gnn_assign(ti, mj, cost, miss_cost, m)
+                self._learn_noise(sid, sensor, tr, xc, Pc, at, z[am])
                 tr, ok = self._update(tr, sensor, at, z[am])
                 hit[at[ok]] = True
                 used[am] = True
@@ -518,6 +533,30 @@ class Tracker:
         core.tracks = tr
         core.t_last = max(core.t_last, t)
         return self._make_rows(tr, hit_uid=tr.uid[(tr.t_upd == t) & (tr.status == CONFIRMED)])
+
+    def _learn_noise(
+        self,
+        sid: str,
+        sensor: SensorModel,
+        tr: _Tracks,
+        xc: FloatArray,
+        Pc: FloatArray,
+        at: IntArray,
+        za: FloatArray,
+    ) -> None:
+        """Feed the innovations of settled confirmed tracks to the sensor's noise adaptation (track.noise)."""
+        nc = self.config.noise
+        sel = (tr.status[at] == CONFIRMED) & (tr.n_upd[at] >= nc.min_updates)
+        if not nc.enabled or not np.any(sel):
+            return
+        at, za = at[sel], za[sel]
+        y, H, R = self._residuals(sensor, xc[at], za)
+        u = normalised_squares(y, H, Pc[at], R, is_ir=isinstance(sensor, IrModel))
+        learn(self._core.noise, sid, u, isinstance(sensor, IrModel), nc)
+
+    def noise_sigma_factors(self) -> dict[str, list[float]]:
+        """Learnt sigma multipliers per sensor (range, az, el, range rate; IR: first), 1 = as declared."""
+        return sigma_factors(self._core.noise)
 
     def _predict(self, tr: _Tracks, t: float) -> _Tracks:
         n = len(tr)
