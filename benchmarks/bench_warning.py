@@ -8,14 +8,17 @@ over-warning <= 3 take-cover episodes per struck pair.
 
 Writes ``benchmarks/out/warning.json`` and ``benchmarks/out/warning.md`` (a README-ready table). Usage:
 ``python benchmarks/bench_warning.py [--scenarios al-asad-2020 rocket-barrage] [--seeds 1 2]
-[--work DIR] [--keep] [--ir-only]``. ``--ir-only`` adds, for each scenario with radars, a variant whose
-sensors file keeps only the infrared satellites (as at Al Asad in 2020).
+[--work DIR] [--ir-only] [--noise-factor F]``. ``--ir-only`` adds, for each scenario with radars, a
+variant whose sensors file keeps only the infrared satellites (as at Al Asad in 2020).
+``--noise-factor F`` (model mismatch) simulates each scenario with every sensor sigma multiplied by F,
+then runs it with the sensors file as originally declared: the sensors are noisier than tocsin is told.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -54,14 +57,41 @@ def _ir_only(scen: Path) -> bool:
     return True
 
 
-def one(scenario: str, seed: int, work: Path, ir_only: bool = False) -> dict[str, Any] | None:
+def _noisier(scenario: str, factor: float, scen: Path, seed: int) -> None:
+    """Simulate ``scenario`` with every sigma x ``factor`` into ``scen``; keep the declared sensors.json."""
+    from importlib import resources
+
+    text = resources.files("tocsin.sim").joinpath("scenarios", f"{scenario}.yaml").read_text(encoding="utf-8")
+    noisy = re.sub(
+        r"(sigma_(?:range_m|az_deg|el_deg|range_rate_mps|los_deg): )([0-9.eE+-]+)",
+        lambda m: f"{m.group(1)}{float(m.group(2)) * factor!r}",
+        text,
+    )
+    yaml_path = scen.parent / "noisy.yaml"
+    scen.parent.mkdir(parents=True, exist_ok=True)
+    yaml_path.write_text(noisy, encoding="utf-8")
+    _tocsin("simulate", str(yaml_path), "--out", str(scen), "--seed", str(seed))
+    declared = scen.parent / "declared"
+    _tocsin("simulate", scenario, "--out", str(declared), "--seed", str(seed))
+    shutil.copy(declared / "sensors.json", scen / "sensors.json")
+    shutil.rmtree(declared, ignore_errors=True)
+
+
+def one(
+    scenario: str, seed: int, work: Path, ir_only: bool = False, noise_factor: float = 1.0
+) -> dict[str, Any] | None:
     """Simulate, run and evaluate one scenario; the headline row, or None when ``ir_only`` has no radar."""
     label = f"{scenario}{' (IR only)' if ir_only else ''}"
-    base = work / f"{scenario}{'-ironly' if ir_only else ''}-s{seed}"
+    label += f" (sensors {noise_factor:g}x noisier than declared)" if noise_factor != 1.0 else ""
+    tag = f"{'-ironly' if ir_only else ''}{f'-noise{noise_factor:g}' if noise_factor != 1.0 else ''}"
+    base = work / f"{scenario}{tag}-s{seed}"
     scen, run, ev = base / "scenario", base / "run", base / "eval"
     for d in (scen, run, ev):
         shutil.rmtree(d, ignore_errors=True)
-    _tocsin("simulate", scenario, "--out", str(scen), "--seed", str(seed))
+    if noise_factor != 1.0:
+        _noisier(scenario, noise_factor, scen, seed)
+    else:
+        _tocsin("simulate", scenario, "--out", str(scen), "--seed", str(seed))
     if ir_only and not _ir_only(scen):
         return None
     t0 = time.perf_counter()
@@ -157,6 +187,7 @@ def main() -> int:
     ap.add_argument("--scenarios", nargs="+", default=list(DEFAULT_SCENARIOS))
     ap.add_argument("--seeds", nargs="+", type=int, default=[1])
     ap.add_argument("--ir-only", action="store_true", help="also run each radar scenario with IR only")
+    ap.add_argument("--noise-factor", type=float, default=1.0, help="true sigma / declared sigma")
     ap.add_argument("--work", type=Path, default=None, help="keep scenario/run/eval folders here")
     ap.add_argument("--name", default="warning", help="output file stem in benchmarks/out")
     args = ap.parse_args()
@@ -165,7 +196,7 @@ def main() -> int:
     for scenario in args.scenarios:
         for seed in args.seeds:
             for ir in (False, True) if args.ir_only else (False,):
-                row = one(scenario, seed, work, ir_only=ir)
+                row = one(scenario, seed, work, ir_only=ir, noise_factor=args.noise_factor)
                 if row is None:
                     continue
                 rows.append(row)
