@@ -12,6 +12,7 @@ is what makes ``tocsin replay`` exact. The adapters (files, stdin, event log, CA
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -72,13 +73,43 @@ def scan_to_input(scan: Scan) -> ScanInput:
     return ScanInput(sensor_id=scan.sensor, t_unix_s=scan.t_unix_s, z=z)
 
 
+# Around each zone whose ground height the zones file gives, that height holds this far out (m): an impact
+# or ground crossing near a defended site is computed on its ground, not on the theatre's default.
+ZONE_TERRAIN_PAD_M = 5000.0
+
+
+def with_zone_terrain(config: EngineConfig, zones: ZoneSet) -> EngineConfig:
+    """``config`` with terrain boxes (zone bounds padded by ZONE_TERRAIN_PAD_M) at each zone's known height.
+
+    Zone boxes go first, largest first, so smaller zones win inside larger ones and the configuration's
+    own boxes win over all of them (the last box containing a point wins, ``predict.ground.Terrain``).
+    A ballistic impact computed on sea level when the target stands 800 m up lands ~800 m long at a
+    45 degree descent; the zones file is the one input that knows the ground at the targets.
+    """
+    alt = zones.ground_alt_m()
+    known = np.flatnonzero(np.isfinite(alt))
+    if known.size == 0:
+        return config
+    boxes = []
+    for i in known.tolist():
+        lon0, lat0, lon1, lat1 = zones.geoms_lonlat[i].bounds
+        dlat = math.degrees(ZONE_TERRAIN_PAD_M / 6.371e6)
+        dlon = dlat / max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05)
+        area = (lat1 - lat0 + 2 * dlat) * (lon1 - lon0 + 2 * dlon)
+        boxes.append((area, (lat0 - dlat, lat1 + dlat, lon0 - dlon, lon1 + dlon, float(alt[i]))))
+    boxes.sort(key=lambda b: -b[0])
+    terrain = config.predict.terrain
+    terrain = dataclasses.replace(terrain, boxes=tuple(b for _, b in boxes) + tuple(terrain.boxes))
+    return dataclasses.replace(config, predict=dataclasses.replace(config.predict, terrain=terrain))
+
+
 class Engine:
     """The warning chain for one sensor set and one zone set. See the module docstring."""
 
     def __init__(
         self, sensors: SensorSet, zones: ZoneSet, config: EngineConfig | None = None, *, source: str = "-"
     ) -> None:
-        self.config = config or EngineConfig()
+        self.config = with_zone_terrain(config or EngineConfig(), zones)
         self.sensors = sensors
         self.zones = zones
         self.assembler = ScanAssembler(

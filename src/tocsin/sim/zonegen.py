@@ -97,6 +97,7 @@ def zone_from_spec(z: ZoneSpec) -> Zone:
         props["population"] = z.population
     if z.kind is not None:
         props["kind"] = z.kind
+    props["alt_m"] = z.alt_m  # ground height (a tocsin extension of contract section 3; readers may ignore)
     return Zone(id=z.id, properties=props, shape=shape, alt_m=z.alt_m)
 
 

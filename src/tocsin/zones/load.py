@@ -27,6 +27,8 @@ from tocsin.zones.geometry import lonlat_to_local_m
 
 # GeoJSON output precision: 7 decimals is ~1 cm (RFC 7946 §11.2 recommends no more than 6-7).
 _GEOJSON_DECIMALS = 7
+# Plausible ground heights (m): the Dead Sea shore to above Everest (as the engine's terrain_m).
+_MIN_ALT_M, _MAX_ALT_M = -500.0, 9000.0
 
 
 def _describe(value: Any) -> str:
@@ -58,6 +60,13 @@ class ZoneSet:
     centre_lon_deg: float
     tree: STRtree
     index: dict[str, int] = field(default_factory=dict)
+    # Ground height of each zone (m above the WGS-84 ellipsoid; NaN where the file gives none): the
+    # optional ``alt_m`` property, else the mean third coordinate of its positions (RFC 7946 3.1.1).
+    alt_m: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def ground_alt_m(self) -> FloatArray:
+        """Per-zone ground height (m), NaN where unknown; always aligned with ``ids``."""
+        return self.alt_m if self.alt_m.shape == (len(self.ids),) else np.full(len(self.ids), np.nan)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -102,6 +111,7 @@ def build_zone_set(
     names: Sequence[str] | None = None,
     population: Sequence[float] | FloatArray | None = None,
     kinds: Sequence[str | None] | None = None,
+    alt_m: Sequence[float] | FloatArray | None = None,
 ) -> ZoneSet:
     """Build a ``ZoneSet`` from already valid parts (lon/lat degrees, seconds, people; NaN = no population).
 
@@ -137,6 +147,7 @@ def build_zone_set(
         centre_lon_deg=centre_lon,
         tree=STRtree(geoms_m),
         index={z: i for i, z in enumerate(ids)},
+        alt_m=np.full(n, np.nan) if alt_m is None else np.asarray(alt_m, dtype=np.float64),
     )
 
 
@@ -205,6 +216,7 @@ def parse_zones(doc: Any, file: str = "zones.geojson") -> ZoneSet:
     population: list[float] = []
     kinds: list[str | None] = []
     geoms: list[Polygon | MultiPolygon] = []
+    alts: list[float] = []
     seen: set[str] = set()
     for i, feat in enumerate(features):
         where = f"features[{i}]"
@@ -244,13 +256,34 @@ def parse_zones(doc: Any, file: str = "zones.geojson") -> ZoneSet:
         kind = props.get("kind")
         if kind is not None and not isinstance(kind, str):
             raise BadInputError(file, where, "kind", f"must be a string, got {_describe(kind)}")
+        alt = props.get("alt_m")
+        if alt is not None and not (_finite_number(alt) and _MIN_ALT_M <= alt <= _MAX_ALT_M):
+            raise BadInputError(
+                file, where, "alt_m", f"must be a height in metres in [-500, 9000], got {_describe(alt)}"
+            )
         geoms.append(_geometry(feat.get("geometry"), file, where))
+        alts.append(float(alt) if alt is not None else _mean_third_coordinate(feat["geometry"]))
         ids.append(zid)
         names.append(name)
         shelter.append(float(s))
         population.append(math.nan if pop is None else float(pop))
         kinds.append(kind)
-    return build_zone_set(ids, geoms, shelter, names=names, population=population, kinds=kinds)
+    return build_zone_set(ids, geoms, shelter, names=names, population=population, kinds=kinds, alt_m=alts)
+
+
+def _mean_third_coordinate(geom: dict[str, Any]) -> float:
+    """Mean elevation (m) of a validated geometry's positions when every one has a plausible third value."""
+    heights: list[float] = []
+
+    def walk(c: Any) -> bool:
+        if isinstance(c, list) and c and not isinstance(c[0], list):
+            if len(c) >= 3 and _finite_number(c[2]) and _MIN_ALT_M <= c[2] <= _MAX_ALT_M:
+                heights.append(float(c[2]))
+                return True
+            return False
+        return all(walk(x) for x in c) if isinstance(c, list) else False
+
+    return float(np.mean(heights)) if walk(geom.get("coordinates")) and heights else math.nan
 
 
 def load_zones(path: str | Path) -> ZoneSet:
@@ -272,6 +305,8 @@ def zone_set_to_geojson(zones: ZoneSet) -> dict[str, Any]:
             props["population"] = float(zones.population[i])
         if zones.kind[i] is not None:
             props["kind"] = zones.kind[i]
+        if math.isfinite(zones.ground_alt_m()[i]):
+            props["alt_m"] = float(zones.ground_alt_m()[i])
         features.append(
             {"type": "Feature", "id": zid, "properties": props, "geometry": _round_geometry(geom)}
         )
