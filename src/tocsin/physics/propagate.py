@@ -26,6 +26,7 @@ from tocsin.physics.atmosphere import density_kg_m3
 ORBIT_PERIGEE_ALT_M = 150_000.0  # a perigee above this stays out of the ground for hours: not reached
 ATMOSPHERE_TOP_M = 100_000.0  # a vacuum step may not carry an object more than one rule step below this
 DEFAULT_TOL_M = 0.5  # impact-position error budget of the step rule (m); vs DOP853 see tests/physics
+BACKWARD_MAX_SPEED_MPS = 12_000.0  # above escape speed: a backward row diverging under reversed drag
 BETA_STEP_MIN_KG_M2 = 100.0  # the step rule treats smaller ballistic coefficients as this one
 # Simpson's rule (RK4 on y' = f(t)) loses h^5 f''''/2880 per step (Burden & Faires, Numerical Analysis,
 # 9th ed., eq. 4.24); for drag growing like exp(kappa t), f'''' = kappa^4 f.
@@ -367,6 +368,12 @@ def propagate_to_ground(
         t_c = t_c + hs
         # Escape and orbit were ruled out at the start; neither gravity nor drag can create them.
         finished = crossed | lost | (sign * (t_end - t_c) <= 1e-9) | ~np.isfinite(alt1)
+        if backward:
+            # Backward in time drag feeds energy in: dv/dt = rho v^2 / (2 beta) blows up in finite time
+            # (t = 2 beta / (rho v), ~16 s at 600 m/s near the ground), and such a row crawled at the
+            # 10 ms minimum step for all of max_time_s (national seed 1: 20 s of CPU for one launch
+            # estimate). Past escape speed it can no longer be a launch arc: not reached.
+            finished |= speed0 > BACKWARD_MAX_SPEED_MPS
         if finished.any():
             keep = ~finished
             idx, cur, t_c, g_c, hib_c = idx[keep], nxt[:, keep], t_c[keep], g_c[keep], hib_c[keep]
