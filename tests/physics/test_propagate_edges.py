@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
+import tocsin.physics.propagate as propagate_mod
 from tocsin.geo import ecef_to_geodetic
 from tocsin.geo.wgs84 import A_M, GM_M3_S2, OMEGA_RAD_S
 from tocsin.physics.propagate import propagate_to_ground
@@ -51,3 +53,23 @@ def test_per_object_ground_and_beta_arrays() -> None:
     assert hit.t_s[0] > hit.t_s[1] > hit.t_s[2]
     one = propagate_to_ground(s[1], 3e3, ground_alt_m=500.0)
     assert np.linalg.norm(one.pos_ecef_m - hit.pos_ecef_m[1]) < 1e-6
+
+
+def test_backward_row_diverging_under_reversed_drag_stops_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backward in time drag feeds energy in: a low, descending (forward) rocket state climbs in
+    reverse and its speed blows up within ~20 s. It is not reached, and it is dropped when it passes
+    escape speed instead of crawling at the minimum step for all of max_time_s (was 24 s of CPU)."""
+    steps = [0]
+    real_rk4 = propagate_mod._rk4
+
+    def counting_rk4(*args: object, **kwargs: object) -> np.ndarray:
+        steps[0] += 1
+        return real_rk4(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(propagate_mod, "_rk4", counting_rk4)
+    diverging = _state(445.0, 616.0, -8.0)  # backward: climbs, speed blowing up (national seed 1)
+    launch_arc = _state(3000.0, 600.0, 60.0)  # backward: back down to its launch point
+    hit = propagate_to_ground(np.stack([diverging, launch_arc]), 5200.0, backward=True, max_time_s=900.0)
+    np.testing.assert_array_equal(hit.reached, [False, True])
+    assert -60.0 < hit.t_s[1] < 0.0
+    assert steps[0] < 5000

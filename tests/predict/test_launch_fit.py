@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import tocsin.predict.launch as launch_mod
 from tocsin.geo.frames import ecef_to_geodetic, geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_distance_m
 from tocsin.physics.dynamics import rk4_step
 from tocsin.predict.ground import Terrain
 from tocsin.predict.launch import (
     BoostData,
+    LaunchEstimator,
+    LaunchSensor,
     ballistic_consistent,
     boost_measurement_fit,
     boost_model_positions,
 )
+from tocsin.track.types import MODE_NAMES, TrackSnapshot
 
 LAT0, LON0, ALT0 = math.radians(34.1), math.radians(46.5), 1350.0
 T_REF = 1_578_436_300.0
@@ -95,3 +100,80 @@ def test_ballistic_gate_passes_an_arc_and_fails_a_thrusting_track() -> None:
     thrust = x.copy()
     thrust[:, :3] += 0.5 * 30.0 * ((t - t[-1]) ** 2)[:, None] * up  # 30 m/s^2 of thrust
     assert not ballistic_consistent(t, thrust, P)
+
+
+@pytest.mark.slow
+def test_multi_start_fits_spread_over_updates_give_the_same_estimates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two boosting infrared tracks: at most one least-squares run per update, and every published
+    estimate is bit for bit the fit run at once on the data its job began with."""
+    rng = np.random.default_rng(7)
+    sigma = 20e-6
+    thetas = [THETA, THETA + np.array([2.0, -1.0, 3.0, 0.3, 0.05, 0.0, 0.0, 0.0])]
+    sensors = {f"geo{k}": LaunchSensor(kind="ir", pos_ecef_m=GEO[k], sigma_los_rad=sigma) for k in (0, 1)}
+    est = LaunchEstimator(terrain=Terrain(default_alt_m=ALT0), sensors=sensors)
+    runs: list[int] = []
+    real_run = launch_mod.boost_fit_run
+
+    def counting_run(*args: object) -> object:
+        runs[-1] += 1
+        return real_run(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(launch_mod, "boost_fit_run", counting_run)
+    began: list[tuple[str, launch_mod._FitJob, np.ndarray | None]] = []
+    real_estimate = LaunchEstimator._estimate
+
+    def recording_estimate(self: LaunchEstimator, h: launch_mod._History, final: bool = False) -> object:
+        got = real_estimate(self, h, final=final)
+        if isinstance(got, launch_mod._FitJob):
+            began.append((next(k for k, v in self.tracks.items() if v is h), got, h.theta))
+        return got
+
+    monkeypatch.setattr(LaunchEstimator, "_estimate", recording_estimate)
+    published: dict[str, list[tuple[float, ...]]] = {"T1": [], "T2": []}
+    first = T_REF - 20.0
+    for t in np.arange(first, first + 66.0, 1.0):
+        pos = np.stack([boost_model_positions(th[None], np.array([t, t + 0.01]) - T_REF, LAT0, LON0, ALT0)[0]
+                        for th in thetas])  # fmt: skip
+        for k, name in enumerate(sensors):
+            u = pos[:, 0] - GEO[k] + rng.normal(0.0, 300.0, (2, 3))
+            u /= np.linalg.norm(u, axis=1, keepdims=True)
+            est.observe(SimpleNamespace(sensor=name, t_unix_s=t, los_ecef=u))  # type: ignore[arg-type]
+        x = np.zeros((2, 7))
+        x[:, :3] = pos[:, 0]
+        x[:, 3:6] = (pos[:, 1] - pos[:, 0]) / 0.01
+        snap = TrackSnapshot(
+            t_unix_s=float(t),
+            track_ids=("T1", "T2"),
+            t_update_unix_s=np.full(2, t),
+            x=x,
+            P=np.repeat(np.diag([1e4, 1e4, 1e4, 100.0, 100.0, 100.0, 1.0])[None], 2, axis=0),
+            mode_prob=np.tile([1.0, 0.0, 0.0], (2, 1))[:, : len(MODE_NAMES)],
+            boost_accel_mps2=np.zeros((2, 3)),
+            first_t_unix_s=np.full(2, first),
+            n_updates=np.full(2, int(t - first) + 1),
+        )
+        runs.append(0)
+        out = est.update(snap)
+        for i, tid in enumerate(snap.track_ids):
+            row = (float(out.lat_deg[i]), float(out.lon_deg[i]), float(out.t_unix_s[i]))
+            if np.isfinite(row[0]) and (not published[tid] or published[tid][-1] != row):
+                published[tid].append(row)
+    assert max(runs) == 1
+    assert any(len(j.frame.starts) > 1 for _, j, _ in began)  # multi-start fits were spread
+    for tid in ("T1", "T2"):
+        done = [(j, warm) for name, j, warm in began if name == tid and j.next_start == len(j.frame.starts)]
+        assert len(done) >= 3
+        for job, warm in done:
+            once = boost_measurement_fit(
+                job.data,
+                job.x[0, :3],
+                job.x[0, 3:6],
+                float(job.t[0]),
+                terrain=est.terrain,
+                warm=warm,
+                multi_start=len(job.frame.starts) > 1 and warm is not None,
+            )
+            assert once is not None
+            assert (once[0][0], once[0][1], once[0][2]) in published[tid]

@@ -26,11 +26,13 @@ from tocsin.physics.atmosphere import density_kg_m3
 ORBIT_PERIGEE_ALT_M = 150_000.0  # a perigee above this stays out of the ground for hours: not reached
 ATMOSPHERE_TOP_M = 100_000.0  # a vacuum step may not carry an object more than one rule step below this
 DEFAULT_TOL_M = 0.5  # impact-position error budget of the step rule (m); vs DOP853 see tests/physics
+BACKWARD_MAX_SPEED_MPS = 12_000.0  # above escape speed: a backward row diverging under reversed drag
 BETA_STEP_MIN_KG_M2 = 100.0  # the step rule treats smaller ballistic coefficients as this one
 # Simpson's rule (RK4 on y' = f(t)) loses h^5 f''''/2880 per step (Burden & Faires, Numerical Analysis,
 # 9th ed., eq. 4.24); for drag growing like exp(kappa t), f'''' = kappa^4 f.
 _SIMPSON_ERR = 1.0 / 2880.0
 MAX_KAPPA_H = 1.5  # at most this many e-foldings of the drag per step (the error estimate's validity)
+_THIN_AIR_MARGIN = 100.0  # safety factor on the drag impulse of a step beyond MAX_KAPPA_H e-foldings
 
 # Density tabulated every 25 m (-2 km .. 1,200 km) with per-interval slopes: linear interpolation of
 # rho itself errs by at most (dh / H)^2 / 8 = 2e-6 (H >= 6 km), centimetres of drag shift, and needs no
@@ -221,7 +223,12 @@ def _rule(
     # Ascending objects first climb and fall back: about 2 v_r / g more (flat-Earth ballistics).
     t_rem = np.maximum(above, 1.0) / np.maximum(np.abs(v_r), 0.2 * sp) + np.maximum(v_r, 0.0) * (2.0 / 9.8)
     h = np.sqrt(np.sqrt((tol_m / _SIMPSON_ERR) / (a_d * t_rem * t_rem)))
-    h = np.minimum(h, MAX_KAPPA_H) / kappa
+    # kappa h <= 1.5 keeps the estimate's exponential model valid. In thin air a step may span more
+    # e-foldings L as long as the whole drag impulse of its last e-folding, a_d e^L / kappa, even
+    # misintegrated a hundred times over, moves the impact by less than the budget: L = ln(tol kappa /
+    # (100 a_d T)). Above ~150 km that lifts a cap of ~1.5 H / |v_r| (3 s at 3 km/s) to dt_max_s.
+    cap = np.maximum(np.log(tol_m * kappa / (_THIN_AIR_MARGIN * a_d * t_rem)), MAX_KAPPA_H)
+    h = np.minimum(h, cap) / kappa
     # Entering the atmosphere: stop a little past its top, where the rule sees the air.
     t_top = np.where(alt > ATMOSPHERE_TOP_M, (alt - ATMOSPHERE_TOP_M + 0.3 * SCALE_HEIGHT_M) / sp, dt_max_s)
     h = np.minimum(h, np.minimum(t_top, dt_max_s))
@@ -361,6 +368,12 @@ def propagate_to_ground(
         t_c = t_c + hs
         # Escape and orbit were ruled out at the start; neither gravity nor drag can create them.
         finished = crossed | lost | (sign * (t_end - t_c) <= 1e-9) | ~np.isfinite(alt1)
+        if backward:
+            # Backward in time drag feeds energy in: dv/dt = rho v^2 / (2 beta) blows up in finite time
+            # (t = 2 beta / (rho v), ~16 s at 600 m/s near the ground), and such a row crawled at the
+            # 10 ms minimum step for all of max_time_s (national seed 1: 20 s of CPU for one launch
+            # estimate). Past escape speed it can no longer be a launch arc: not reached.
+            finished |= speed0 > BACKWARD_MAX_SPEED_MPS
         if finished.any():
             keep = ~finished
             idx, cur, t_c, g_c, hib_c = idx[keep], nxt[:, keep], t_c[keep], g_c[keep], hib_c[keep]

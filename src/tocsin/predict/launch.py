@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import OptimizeResult, least_squares
 
 from tocsin._types import FloatArray, IntArray
 from tocsin.geo.frames import (
@@ -88,6 +88,25 @@ class _History:
     result: tuple[float, float, float, float, FloatArray] | None = None
     dirty: bool = True
     t_estimated: float = -np.inf  # track time of the last estimate (s)
+    job: _FitJob | None = None  # a boost fit in progress over several updates
+
+
+@dataclass
+class _FitJob:
+    """A boost fit spread over updates: its data and frame are fixed when it begins, one least-squares
+    run per step; its estimate is published when the last start has run (the same estimate as the fit
+    run at once when it began, only later). ``t``, ``x``, ``P``, ``alt`` are the early history it
+    began with, for the template fit that stands in when the boost fit fails."""
+
+    seq: int
+    data: BoostData
+    frame: BoostFitFrame
+    t: FloatArray
+    x: FloatArray
+    P: FloatArray
+    alt: float
+    next_start: int = 0
+    best: OptimizeResult | None = None
 
 
 # Buffer row: t, kind (0 ray, 1 point), sensor origin or plot position (3), unit LOS (3), sigma,
@@ -204,11 +223,14 @@ class LaunchEstimator:
     # The fit is costly and the launch point changes little between updates: refit at most this often
     # (s of track time), and always once the early window is complete.
     refit_s: float = 10.0
-    # A fit costs 0.2-0.8 s of CPU; in a salvo tens of boosting tracks fall due together and made the
-    # scan-to-decision p99 4-13 s (bench_latency.py on national and salvo-200). At most this many fits
-    # run per update, the most needed first (no estimate yet, then the final fit of a complete window,
-    # then the stalest); the rest stay due for the next updates. Chosen from data only: deterministic.
-    max_fits_per_update: int = 1
+    # A fit costs 0.2-0.8 s of CPU per least-squares start, and the first and final fits run 3-4 starts;
+    # in a salvo tens of boosting tracks fall due together and made the scan-to-decision p99 4-13 s
+    # (bench_latency.py on national and salvo-200). At most this many fit steps run per update: a whole
+    # ballistic or template fit, or one start of a boost fit (a multi-start boost fit runs over
+    # consecutive updates, fits in progress first). Then the most needed fits begin (no estimate yet,
+    # then the final fit of a complete window, then the stalest); the rest stay due for the next
+    # updates. Chosen from data only: deterministic.
+    max_fit_steps_per_update: int = 1
     terrain: Terrain = field(default_factory=Terrain)
     sensors: dict[str, LaunchSensor] = field(default_factory=dict)
     # Raw measurements are kept this long (s of data time) for tracks confirmed after them, and a track
@@ -218,6 +240,7 @@ class LaunchEstimator:
     max_track_measurements: int = 400
     tracks: dict[str, _History] = field(default_factory=dict)
     _buf: _MeasurementBuffer = field(default_factory=_MeasurementBuffer)
+    _job_seq: int = 0
 
     def observe(self, scan: ScanLike) -> None:
         """Keep one scan's raw measurements (radar plots as ECEF points, infrared lines of sight).
@@ -274,15 +297,25 @@ class LaunchEstimator:
                 h.dirty = True
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
             due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
-            if h.dirty and len(h.t) >= self.min_points and due:
+            if h.job is None and h.dirty and len(h.t) >= self.min_points and due:
                 # Rank: no estimate yet, then final fits, then the stalest; the snapshot order breaks ties.
                 rank = (h.result is not None, not window_done, -(h.t[-1] - h.t_estimated), i)
                 wanted.append((rank, i, tid, window_done))
-        for _, _i, tid, final in sorted(wanted)[: max(self.max_fits_per_update, 0)]:
+        budget = max(self.max_fit_steps_per_update, 0)
+        running = sorted((h.job.seq, tid) for tid, h in self.tracks.items() if h.job is not None)
+        for _seq, tid in running[:budget]:
+            self._step(self.tracks[tid])
+        budget -= min(len(running), budget)
+        for _, _i, tid, final in sorted(wanted)[:budget]:
             h = self.tracks[tid]
-            h.result = self._estimate(h, final=final)
             h.dirty = False
             h.t_estimated = h.t[-1]
+            got = self._estimate(h, final=final)
+            if isinstance(got, _FitJob):
+                h.job = got
+                self._step(h)
+            else:
+                h.result = got
         for i, tid in enumerate(snapshot.track_ids):
             res = self.tracks[tid].result
             if res is not None:
@@ -344,9 +377,27 @@ class LaunchEstimator:
             taken += 1
         return taken > 0
 
+    def _step(self, h: _History) -> None:
+        """Run the next start of the track's boost fit; after the last one, publish its estimate."""
+        job = h.job
+        assert job is not None
+        start = job.frame.starts[job.next_start]
+        job.best = boost_fit_better(job.best, boost_fit_run(job.data, job.frame, start))
+        job.next_start += 1
+        if job.next_start < len(job.frame.starts):
+            return
+        h.job = None
+        fit = boost_fit_result(job.frame, job.best)
+        if fit is not None:
+            h.theta = fit[1]
+            h.result = fit[0]
+        else:
+            h.result = self._template(job.t, job.x, job.P, job.alt)
+
     def _estimate(
         self, h: _History, final: bool = False
-    ) -> tuple[float, float, float, float, FloatArray] | None:
+    ) -> tuple[float, float, float, float, FloatArray] | _FitJob | None:
+        """The launch estimate from the track's early history, or the boost fit to run for it."""
         t = np.array(h.t)
         x = np.array(h.x)
         P = np.array(h.P)
@@ -381,19 +432,19 @@ class LaunchEstimator:
                 pt_white=mm[~ray, 11:20].reshape(-1, 3, 3),
                 **_burn_through(mm[ray]),
             )
-            fit = boost_measurement_fit(
-                data,
-                x[0, :3],
-                x[0, 3:6],
-                float(t[0]),
-                terrain=self.terrain,
-                warm=h.theta,
-                multi_start=final,
-            )
-            if fit is not None:
-                h.theta = fit[1]
-                return fit[0]
-        if len(h.t) < _MIN_POINTS_TEMPLATE:
+            if data.size >= _MIN_FIT_MEASUREMENTS:
+                frame = boost_fit_frame(
+                    x[0, :3], x[0, 3:6], float(t[0]), terrain=self.terrain, warm=h.theta, multi_start=final
+                )
+                self._job_seq += 1
+                return _FitJob(self._job_seq, data, frame, t, x, P, alt)
+        return self._template(t, x, P, alt)
+
+    def _template(
+        self, t: FloatArray, x: FloatArray, P: FloatArray, alt: float
+    ) -> tuple[float, float, float, float, FloatArray] | None:
+        """Kinematic boost-template launch estimate from early posteriors (None if too few)."""
+        if t.size < _MIN_POINTS_TEMPLATE:
             return None
         res = boost_template_fit(t, x[:, :3], P[:, :3, :3], launch_alt_m=alt)
         if res is not None:
@@ -679,49 +730,51 @@ def boost_model_positions(
             else:
                 d = v / np.maximum(np.sqrt(np.einsum("ij,ij->i", v, v)), 1e-3)[:, None]
             a += mag[:, None] * d
-        out = np.empty_like(s)
-        out[:, :3] = v
-        out[:, 3:] = a
-        return out
+        return np.concatenate([v, a], axis=1)
 
+    # This runs ~60 RK4 steps per residual call and hundreds of calls per fit on arrays of 9 rows: numpy
+    # call overhead is the cost, so every operation saved per step counts (the node derivatives of the
+    # Hermite interpolation are the node velocities, no extra model evaluation).
     s = np.concatenate([p0, np.zeros((k, 3))], axis=1)
     tau = np.zeros(k)
-    nodes_t = [tau.copy()]
-    nodes_s = [s.copy()]
-    nodes_d = [deriv(s, tau, 0)]
+    nodes_t = [tau]
+    nodes_s = [s]
     for steps, dur, phase in phases:
         h = dur / steps
         hh = h[:, None]
+        half_hh = 0.5 * hh
+        sixth_hh = hh / 6.0
+        half_h = 0.5 * h
         for _ in range(steps):
             # Classical RK4 (Butcher 2008, eq. 235a), one step size per parameter set.
+            tau_mid = tau + half_h
             k1 = deriv(s, tau, phase)
-            k2 = deriv(s + 0.5 * hh * k1, tau + 0.5 * h, phase)
-            k3 = deriv(s + 0.5 * hh * k2, tau + 0.5 * h, phase)
+            k2 = deriv(s + half_hh * k1, tau_mid, phase)
+            k3 = deriv(s + half_hh * k2, tau_mid, phase)
             k4 = deriv(s + hh * k3, tau + h, phase)
-            s = s + (hh / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            s = s + sixth_hh * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
             tau = tau + h
-            nodes_t.append(tau.copy())
-            nodes_s.append(s.copy())
-            nodes_d.append(deriv(s, tau, phase))
+            nodes_t.append(tau)
+            nodes_s.append(s)
     T = np.stack(nodes_t, axis=1)  # (K, S)
     S = np.stack(nodes_s, axis=1)  # (K, S, 6)
-    D = np.stack(nodes_d, axis=1)
     tq = np.asarray(t_rel_s, dtype=np.float64)[None, :] - t_l[:, None]  # (K, M) time since launch
-    out = np.empty((k, tq.shape[1], 3))
-    for i in range(k):
-        j = np.clip(np.searchsorted(T[i], tq[i], side="right") - 1, 0, T.shape[1] - 2)
-        t0, t1 = T[i, j], T[i, j + 1]
-        hseg = np.where(t1 > t0, t1 - t0, 1.0)
-        u = np.clip((tq[i] - t0) / hseg, 0.0, 1.0)[:, None]
-        # Cubic Hermite on [0, 1] with position and velocity at both nodes (Burden & Faires, 3.4).
-        h00 = 2 * u**3 - 3 * u**2 + 1
-        h10 = u**3 - 2 * u**2 + u
-        h01 = -2 * u**3 + 3 * u**2
-        h11 = u**3 - u**2
-        hs = hseg[:, None]
-        p = h00 * S[i, j, :3] + h10 * hs * D[i, j, :3] + h01 * S[i, j + 1, :3] + h11 * hs * D[i, j + 1, :3]
-        out[i] = np.where((tq[i] < 0.0)[:, None], p0[i], p)
-    return out
+    # Node index left of each query time, per parameter set (searchsorted "right" - 1 on each row).
+    j = np.clip((T[:, None, :] <= tq[:, :, None]).sum(axis=2) - 1, 0, T.shape[1] - 2)  # (K, M)
+    t0 = np.take_along_axis(T, j, axis=1)
+    t1 = np.take_along_axis(T, j + 1, axis=1)
+    hseg = np.where(t1 > t0, t1 - t0, 1.0)
+    u = np.clip((tq - t0) / hseg, 0.0, 1.0)[..., None]
+    S0 = np.take_along_axis(S, j[..., None], axis=1)  # (K, M, 6): position, velocity at the nodes
+    S1 = np.take_along_axis(S, (j + 1)[..., None], axis=1)
+    # Cubic Hermite on [0, 1] with position and velocity at both nodes (Burden & Faires, 3.4).
+    h00 = 2 * u**3 - 3 * u**2 + 1
+    h10 = u**3 - 2 * u**2 + u
+    h01 = -2 * u**3 + 3 * u**2
+    h11 = u**3 - u**2
+    hs = hseg[..., None]
+    p = h00 * S0[..., :3] + h10 * hs * S0[..., 3:] + h01 * S1[..., :3] + h11 * hs * S1[..., 3:]
+    return np.where((tq < 0.0)[..., None], p0[:, None, :], p)
 
 
 def _residuals(
@@ -771,6 +824,128 @@ def _normal_basis(u: FloatArray) -> tuple[FloatArray, FloatArray]:
     return b1, np.cross(u, b1)
 
 
+@dataclass(frozen=True)
+class BoostFitFrame:
+    """The fixed frame of one boost fit: reference point (rad, rad, m above the ellipsoid), reference
+    time (Unix s) and the parameter sets (8,) its least-squares runs start from, in order."""
+
+    lat0_rad: float
+    lon0_rad: float
+    alt0_m: float
+    t_ref_unix_s: float
+    starts: tuple[FloatArray, ...]
+
+
+def boost_fit_frame(
+    guess_ecef_m: FloatArray,
+    guess_vel_mps: FloatArray,
+    guess_t_unix_s: float,
+    *,
+    terrain: Terrain,
+    warm: FloatArray | None = None,
+    multi_start: bool = False,
+) -> BoostFitFrame:
+    """Reference frame and starting points of a boost fit (see :func:`boost_measurement_fit`)."""
+    la, lo, h = ecef_to_geodetic(guess_ecef_m)
+    lat0, lon0 = float(la), float(lon0_ := lo)
+    alt0 = float(terrain.height_m(np.degrees(lat0), np.degrees(lon0_)))
+    R = enu_rotation(lat0, lon0)
+    v_enu = R @ guess_vel_mps
+    az0 = math.atan2(v_enu[0], v_enu[1])
+    h_up = max(float(h) - alt0, 1000.0)
+    # Time to climb h_up from rest at the prior net acceleration (a0 - g): independent of the track's
+    # early velocity, which is poor for infrared-only tracks.
+    tau0 = min(max(math.sqrt(2.0 * h_up / (_PRIOR_ACCEL_MPS2 - 9.81)), 10.0), 120.0)
+    # Launch point: back along the horizontal velocity by the mean horizontal speed (half the current).
+    back = 0.5 * tau0 * 0.5 * v_enu[:2]
+    starts = [
+        np.array([-back[0] / 1000, -back[1] / 1000, -tau0, az0, math.radians(loft_deg), 2.5, 1.0, 7.0])
+        for loft_deg in (60.0, 75.0, 85.0)
+    ]
+    if warm is not None:
+        # Refits start from the last solution; the final fit (``multi_start``) also from the fresh
+        # starts, so that an early local minimum is not carried to the end.
+        starts = [warm, *starts] if multi_start else [warm]
+    return BoostFitFrame(lat0, lon0, alt0, guess_t_unix_s, tuple(starts))
+
+
+def boost_fit_run(data: BoostData, frame: BoostFitFrame, start: FloatArray) -> OptimizeResult | None:
+    """One least-squares run of the boost fit from ``start`` (8,); None when the solver fails.
+
+    The unit of work of a fit (up to ``max_nfev`` model evaluations, ~0.1-0.3 s of CPU): a
+    multi-start fit is several of these, and the launch estimator may spread them over updates.
+    """
+    lat0, lon0, alt0, t_ref = frame.lat0_rad, frame.lon0_rad, frame.alt0_m, frame.t_ref_unix_s
+    # The model integration costs the same for 1 or 9 parameter sets (numpy call overhead), and the
+    # solver asks for the Jacobian at the very point whose residuals it just took when it accepts a
+    # step: so each residual call integrates the point with its 8 forward-difference neighbours and
+    # keeps the Jacobian for that call (the launch-ir study: fit calls 1,630 -> 902, CPU -30 %).
+    kept: dict[bytes, FloatArray] = {}
+
+    def fun(th: FloatArray) -> FloatArray:
+        r, J = _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)
+        kept.clear()
+        kept[th.tobytes()] = J
+        return r
+
+    def jac(th: FloatArray) -> FloatArray:
+        got = kept.get(th.tobytes())
+        return got if got is not None else _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)[1]
+
+    x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
+    try:
+        res: OptimizeResult = least_squares(
+            fun,
+            x0,
+            jac=jac,
+            bounds=(_LB, _UB),
+            loss="soft_l1",
+            f_scale=3.0,
+            x_scale="jac",
+            max_nfev=60,
+        )
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return res
+
+
+def boost_fit_better(best: OptimizeResult | None, res: OptimizeResult | None) -> OptimizeResult | None:
+    """The better of two runs (the lower cost; the earlier on a tie or a failed run)."""
+    if res is None:
+        return best
+    return res if best is None or res.cost < best.cost else best
+
+
+def boost_fit_result(
+    frame: BoostFitFrame, best: OptimizeResult | None
+) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
+    """The launch estimate (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) and parameters (8,) of
+    the best run, or None when there is none or it is not finite."""
+    if best is None or not np.isfinite(best.x).all():
+        return None
+    J = best.jac
+    r = best.fun
+    dof = max(r.size - _N_PAR, 1)
+    scale = max(float(r @ r) / dof, 1.0)
+    try:
+        C = np.linalg.pinv(J.T @ J) * scale
+    except np.linalg.LinAlgError:
+        return None
+    th = best.x
+    lat0, lon0, alt0 = frame.lat0_rad, frame.lon0_rad, frame.alt0_m
+    mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, 0.0]), lat0, lon0, alt0)
+    la1, lo1, _ = ecef_to_geodetic(mean)
+    cov = C[:2, :2] * 1e6
+    est = (
+        float(np.degrees(la1)),
+        float(np.degrees(lo1)),
+        frame.t_ref_unix_s + float(th[2]),
+        math.sqrt(C[2, 2]),
+        cov,
+    )
+    return est, th
+
+
 def boost_measurement_fit(
     data: BoostData,
     guess_ecef_m: FloatArray,
@@ -789,81 +964,18 @@ def boost_measurement_fit(
     m/s at ``guess_t_unix_s``). Covariance from the Jacobian, (J^T J)^-1 scaled by the reduced
     chi-square when it exceeds 1 (model error). Returns (lat_deg, lon_deg, t_unix_s, t_sigma_s,
     cov_en_m2) and the fitted parameters (8,), or None when the fit fails. ``warm`` (parameters of
-    an earlier fit with the same guess) replaces the multi-start.
+    an earlier fit with the same guess) replaces the multi-start. The same as
+    :func:`boost_fit_frame`, then :func:`boost_fit_run` from each start, then :func:`boost_fit_result`.
     """
     if data.size < _MIN_FIT_MEASUREMENTS:
         return None
-    la, lo, h = ecef_to_geodetic(guess_ecef_m)
-    lat0, lon0 = float(la), float(lon0_ := lo)
-    alt0 = float(terrain.height_m(np.degrees(lat0), np.degrees(lon0_)))
-    R = enu_rotation(lat0, lon0)
-    v_enu = R @ guess_vel_mps
-    az0 = math.atan2(v_enu[0], v_enu[1])
-    h_up = max(float(h) - alt0, 1000.0)
-    # Time to climb h_up from rest at the prior net acceleration (a0 - g): independent of the track's
-    # early velocity, which is poor for infrared-only tracks.
-    tau0 = min(max(math.sqrt(2.0 * h_up / (_PRIOR_ACCEL_MPS2 - 9.81)), 10.0), 120.0)
-    t_ref = guess_t_unix_s
-    # Launch point: back along the horizontal velocity by the mean horizontal speed (half the current).
-    back = 0.5 * tau0 * 0.5 * v_enu[:2]
+    frame = boost_fit_frame(
+        guess_ecef_m, guess_vel_mps, guess_t_unix_s, terrain=terrain, warm=warm, multi_start=multi_start
+    )
     best = None
-    starts = [
-        np.array([-back[0] / 1000, -back[1] / 1000, -tau0, az0, math.radians(loft_deg), 2.5, 1.0, 7.0])
-        for loft_deg in (60.0, 75.0, 85.0)
-    ]
-    if warm is not None:
-        # Refits start from the last solution; the final fit (``multi_start``) also from the fresh
-        # starts, so that an early local minimum is not carried to the end.
-        starts = [warm, *starts] if multi_start else [warm]
-    # The model integration costs the same for 1 or 9 parameter sets (numpy call overhead), and the
-    # solver asks for the Jacobian at the very point whose residuals it just took when it accepts a
-    # step: so each residual call integrates the point with its 8 forward-difference neighbours and
-    # keeps the Jacobian for that call (the launch-ir study: fit calls 1,630 -> 902, CPU -30 %).
-    kept: dict[bytes, FloatArray] = {}
-
-    def fun(th: FloatArray) -> FloatArray:
-        r, J = _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)
-        kept.clear()
-        kept[th.tobytes()] = J
-        return r
-
-    def jac(th: FloatArray) -> FloatArray:
-        got = kept.get(th.tobytes())
-        return got if got is not None else _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)[1]
-
-    for start in starts:
-        x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
-        try:
-            res = least_squares(
-                fun,
-                x0,
-                jac=jac,
-                bounds=(_LB, _UB),
-                loss="soft_l1",
-                f_scale=3.0,
-                x_scale="jac",
-                max_nfev=60,
-            )
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-        if best is None or res.cost < best.cost:
-            best = res
-    if best is None or not np.isfinite(best.x).all():
-        return None
-    J = best.jac
-    r = best.fun
-    dof = max(r.size - _N_PAR, 1)
-    scale = max(float(r @ r) / dof, 1.0)
-    try:
-        C = np.linalg.pinv(J.T @ J) * scale
-    except np.linalg.LinAlgError:
-        return None
-    th = best.x
-    mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, 0.0]), lat0, lon0, alt0)
-    la1, lo1, _ = ecef_to_geodetic(mean)
-    cov = C[:2, :2] * 1e6
-    est = (float(np.degrees(la1)), float(np.degrees(lo1)), t_ref + float(th[2]), math.sqrt(C[2, 2]), cov)
-    return est, th
+    for start in frame.starts:
+        best = boost_fit_better(best, boost_fit_run(data, frame, start))
+    return boost_fit_result(frame, best)
 
 
 def _residuals_and_jacobian(
