@@ -1,8 +1,9 @@
 """Two GEO infrared satellites over a salvo: missiles boosting one after another from one launch area.
 
-From GEO a 0.005 deg line of sight is ~3 km wide, a few times less than the spacing of missiles that
-leave one launch area 18 s apart on the same trajectory, so lines of sight of different missiles pair into stereo
-ghosts and a track can slide from one missile onto the next (issue 4's salvo bar, ``salvo-200``).
+From GEO a 0.005 deg line of sight is ~3 km wide and a stereo fix ~8 km uncertain, comparable to the
+spacing of missiles that leave one launch area 18 s apart on the same arc: lines of sight of different
+missiles pair into stereo ghosts, and a track slides from one missile onto the next (issue 4's salvo
+bar, ``salvo-200``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _salvo() -> list[tuple[float, np.ndarray, np.ndarray]]:
         lat, lon = lat0 + d_lat, lon0 + d_lon
         s0 = ts.launch_state(lat, lon, 1000.0, 50.0, 80.0, head_deg)
         pitch, head = math.radians(60.0), math.radians(head_deg)
-        d_enu = np.array([math.cos(pitch) * math.sin(head), math.cos(pitch) * math.cos(head), math.sin(pitch)])
+        c_p = math.cos(pitch)
+        d_enu = np.array([c_p * math.sin(head), c_p * math.cos(head), math.sin(pitch)])
         a_vec = enu_vector_to_ecef(d_enu, math.radians(lat), math.radians(lon)) * 30.0
 
         def thrust(t: float, s: np.ndarray, a: np.ndarray = a_vec) -> np.ndarray:

@@ -761,13 +761,14 @@ class Tracker:
         (Pd 0.9) or a radar (Pd 0.95) covering it never sees it. A real object is missed
         ``sensor_max_misses`` times running by one sensor with probability (1 - Pd)^n (1e-4 at n = 4).
         """
-        if k >= 16:  # 4 bits per sensor in one int64: the first 16 sensors are counted
+        if k >= 15:  # 4 bits per sensor in one int64 (sign bit kept clear): the first 15 sensors count
             return np.zeros(len(tr), dtype=np.bool_)
         shift = 4 * k
         run = (tr.sensor_miss >> shift) & 0xF
         run = np.where(hit, 0, np.where(covered, np.minimum(run + 1, 0xF), run))
         tr.sensor_miss = (tr.sensor_miss & ~np.int64(0xF << shift)) | (run << shift)
-        return (tr.n_radar == 0) & (run >= self.config.sensor_max_misses)
+        out: BoolArray = (tr.n_radar == 0) & (run >= self.config.sensor_max_misses)
+        return out
 
     def _ir_check(self, tr: _Tracks, sensor: IrModel, hit: BoolArray) -> tuple[_Tracks, BoolArray]:
         """Kinematic check of the IR-only tracks an IR scan just updated: powered ascent above the floor.
