@@ -540,7 +540,10 @@ class Tracker:
                 tr, hit, used = self._jpda_update(tr, sensor, z, ti, mj, cost, pd_eff)
             else:
                 at, am = gnn_assign(ti, mj, cost, miss_cost, m)
-                self._learn_noise(sid, sensor, tr, xc, Pc, at, z[am])
+                # Covariance matching needs the right plot: innovations of assignments with another
+                # plot inside the gate (a dense salvo's stereo ambiguity) would read as sensor noise.
+                lone = n_gated[at] == 1
+                self._learn_noise(sid, sensor, tr, xc, Pc, at[lone], z[am[lone]])
                 tr, ok = self._update(tr, sensor, at, z[am])
                 hit[at[ok]] = True
                 used[am] = True
@@ -553,7 +556,7 @@ class Tracker:
         if isinstance(sensor, IrModel) and n:
             # A missed detection is evidence for the modes the sensor does not see (mode-dependent
             # Pd in the IMM mode update, Bar-Shalom, Willett, Tian 2011, sec. 3.7: mu_j ∝ (1 - Pd_j) mu_j).
-            seen = sensor.in_coverage(xc[:, 0:3]) & ~hit
+            seen = sensor.in_coverage(xc[:, 0:3]) & ~hit & (tr.n_radar == 0)
             if np.any(seen):
                 w = tr.mu[seen] * (1.0 - self._ir_mode_pd(sensor))
                 tr = tr.copy()
@@ -676,7 +679,10 @@ class Tracker:
         # Mode probabilities: mu_j ∝ L_j cbar_j (Bar-Shalom et al. 2001, eq. 11.6.6-15)
         w = tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True))
         if isinstance(sensor, IrModel):
-            w = w * self._ir_mode_pd(sensor)
+            # IR sees thrusting objects: a hit is mode evidence where it is the only evidence (a
+            # track with radar updates has its modes from the radar's kinematics).
+            ir_only = (tr.n_radar[at] == 0)[:, None]
+            w = w * np.where(ir_only, self._ir_mode_pd(sensor), 1.0)
         mu = w / w.sum(axis=1, keepdims=True)
         mu = np.maximum(mu, 1e-6)
         mu = mu / mu.sum(axis=1, keepdims=True)
