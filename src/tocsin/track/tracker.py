@@ -11,6 +11,11 @@ One ``process(scan)`` call per sensor scan. Per scan, over all tracks and plots 
    form a tentative track; IR lines of sight from two sensors are triangulated;
 5. duplicate suppression (two tracks of one object).
 
+Tracks fed by IR lines of sight only (no radar update yet) are where stereo ghosts live: an IR hit or
+miss is evidence on their IMM mode (IR sees thrusting objects), each IR hit checks powered ascent
+(``_ir_check``), one sensor's run of missed opportunities deletes them (``_sensor_misses``), and
+they confirm only after unambiguous hits (one line of sight in the gate).
+
 Out-of-sequence scans (up to ``max_lag_s`` behind the newest) are handled by **reprocessing**: the
 tracker keeps the scans of the lag window and a checkpoint before each; a late scan rolls the state
 back to the checkpoint before its time and re-runs the scans in time order (the exact but costly
