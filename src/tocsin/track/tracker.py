@@ -11,6 +11,11 @@ One ``process(scan)`` call per sensor scan. Per scan, over all tracks and plots 
    form a tentative track; IR lines of sight from two sensors are triangulated;
 5. duplicate suppression (two tracks of one object).
 
+Tracks fed by IR lines of sight only (no radar update yet) are where stereo ghosts live: an IR hit or
+miss is evidence on their IMM mode (IR sees thrusting objects), each IR hit checks powered ascent
+(``_ir_check``), one sensor's run of missed opportunities deletes them (``_sensor_misses``), and
+they confirm only after unambiguous hits (one line of sight in the gate).
+
 Out-of-sequence scans (up to ``max_lag_s`` behind the newest) are handled by **reprocessing**: the
 tracker keeps the scans of the lag window and a checkpoint before each; a late scan rolls the state
 back to the checkpoint before its time and re-runs the scans in time order (the exact but costly
@@ -106,6 +111,21 @@ class TrackerConfig:
     tentative_cost_penalty: float = 4.0  # favours confirmed tracks in the assignment
     merge_chi2: float = 16.0  # position+velocity distance squared below which two tracks are merged
     noise: NoiseConfig = field(default_factory=NoiseConfig)  # measurement-noise adaptation (track.noise)
+    ir_pd_cold: float = 0.05  # IR detection probability of an object in a non-thrusting mode
+    # IR-only tracks (no radar update yet): IR sees objects in powered ascent, so a track fed only by
+    # lines of sight must climb at least as fast as a rocket with a net vertical acceleration of
+    # ir_min_net_accel_mps2 from the ground (v_up >= sqrt(2 a h)) and fly above the IR floor, checked
+    # once its vertical velocity is known to ir_check_sigma_vup_mps; ir_check_k sigmas of slack.
+    ir_min_net_accel_mps2: float = 2.0
+    ir_check_sigma_vup_mps: float = 400.0
+    ir_check_k: float = 3.0
+    # An IR-only track is deleted after this many consecutive missed opportunities of one sensor
+    # (a radar it lies inside, or an IR sensor while it is hot), whatever the other sensors report.
+    sensor_max_misses: int = 4
+    # An IR-only track confirms after this many unambiguous IR hits (one line of sight in its gate):
+    # in a dense stream of launches the pairing of two satellites' lines of sight is ambiguous.
+    ir_confirm_clear: int = 3
+    ir_confirm_max_updates: int = 16  # ... or after this many updates when the stream stays dense
 
 
 @dataclass
@@ -128,6 +148,10 @@ class _Tracks:
     n_upd: IntArray  # (N,)
     num: IntArray  # (N,) track number k of "Tk", 0 while tentative
     uid: IntArray  # (N,) creation counter (deterministic tie-breaks)
+    n_radar: IntArray  # (N,) radar updates (0: the track is fed by IR lines of sight only)
+    ir_ok: IntArray  # (N,) 1 when the last IR-only kinematic check passed (see ``_ir_check``)
+    sensor_miss: IntArray  # (N,) consecutive missed opportunities per sensor, 4 bits per sensor index
+    ir_clear: IntArray  # (N,) IR hits with no other line of sight of the scan inside the track's gate
 
     @staticmethod
     def empty() -> _Tracks:
@@ -144,6 +168,10 @@ class _Tracks:
             z((0, 3)),
             z(0),
             z(0),
+            z(0, i),
+            z(0, i),
+            z(0, i),
+            z(0, i),
             z(0, i),
             z(0, i),
             z(0, i),
@@ -492,6 +520,7 @@ class Tracker:
         else:
             covered = sensor.in_coverage(xc[:, 0:3]) & (tr.mu[:, kf.BOOST] >= 0.5)
         ti, mj = self._gate_pairs(sensor, xc, Pc, z)
+        n_gated = np.zeros(n, dtype=np.int64)
         hit = np.zeros(n, dtype=np.bool_)
         used = np.zeros(m, dtype=np.bool_)
         if ti.shape[0]:
@@ -500,6 +529,7 @@ class Tracker:
             dim = y.shape[1]
             g = d2 <= self._gate_thr[dim]
             ti, mj, d2, logdet = ti[g], mj[g], d2[g], logdet[g]
+            n_gated = np.bincount(ti, minlength=n)
             pd_eff = np.where(covered, sensor.pd, 0.05)
             # -2 ln(Pd N(y;0,S) / lambda): likelihood-ratio assignment cost (Blackman & Popoli 1999, 6.2)
             cost = (
@@ -515,11 +545,29 @@ class Tracker:
                 tr, hit, used = self._jpda_update(tr, sensor, z, ti, mj, cost, pd_eff)
             else:
                 at, am = gnn_assign(ti, mj, cost, miss_cost, m)
-                self._learn_noise(sid, sensor, tr, xc, Pc, at, z[am])
+                # Covariance matching needs the right plot: innovations of assignments with another
+                # plot inside the gate (a dense salvo's stereo ambiguity) would read as sensor noise.
+                lone = n_gated[at] == 1
+                self._learn_noise(sid, sensor, tr, xc, Pc, at[lone], z[am[lone]])
                 tr, ok = self._update(tr, sensor, at, z[am])
                 hit[at[ok]] = True
                 used[am] = True
-        tr = self._bookkeeping(tr, t, hit, covered)
+        implausible = np.zeros(n, dtype=np.bool_)
+        if isinstance(sensor, RadarModel):
+            tr.n_radar[hit] += 1
+        elif np.any(hit):
+            tr, implausible = self._ir_check(tr, sensor, hit)
+            tr.ir_clear[hit & (n_gated == 1)] += 1
+        if isinstance(sensor, IrModel) and n:
+            # A missed detection is evidence for the modes the sensor does not see (mode-dependent
+            # Pd in the IMM mode update, Bar-Shalom, Willett, Tian 2011, sec. 3.7: mu_j ∝ (1 - Pd_j) mu_j).
+            seen = sensor.in_coverage(xc[:, 0:3]) & ~hit & (tr.n_radar == 0)
+            if np.any(seen):
+                w = tr.mu[seen] * (1.0 - self._ir_mode_pd(sensor))
+                tr = tr.copy()
+                tr.mu[seen] = w / w.sum(axis=1, keepdims=True)
+        implausible |= self._sensor_misses(tr, self._sensor_index[sid], hit, covered)
+        tr = self._bookkeeping(tr, t, hit, covered, implausible)
         # Initiation from unused plots.
         free = z[~used]
         if isinstance(sensor, RadarModel):
@@ -635,6 +683,11 @@ class Tracker:
         at, xn, Pn, ll = at[ok], xn[ok], Pn[ok], ll[ok]
         # Mode probabilities: mu_j ∝ L_j cbar_j (Bar-Shalom et al. 2001, eq. 11.6.6-15)
         w = tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True))
+        if isinstance(sensor, IrModel):
+            # IR sees thrusting objects: a hit is mode evidence where it is the only evidence (a
+            # track with radar updates has its modes from the radar's kinematics).
+            ir_only = (tr.n_radar[at] == 0)[:, None]
+            w = w * np.where(ir_only, self._ir_mode_pd(sensor), 1.0)
         mu = w / w.sum(axis=1, keepdims=True)
         mu = np.maximum(mu, 1e-6)
         mu = mu / mu.sum(axis=1, keepdims=True)
@@ -711,6 +764,60 @@ class Tracker:
         used[mj[beta > 0.5]] = True
         return out, hit, used
 
+    def _sensor_misses(self, tr: _Tracks, k: int, hit: BoolArray, covered: BoolArray) -> BoolArray:
+        """Count sensor k's consecutive missed opportunities per track (in place); IR-only tracks to delete.
+
+        Negative information per sensor: the overall miss run restarts at any sensor's hit, so a track
+        fed by one IR sensor with lines of sight of other objects lives on while the second IR sensor
+        (Pd 0.9) or a radar (Pd 0.95) covering it never sees it. A real object is missed
+        ``sensor_max_misses`` times running by one sensor with probability (1 - Pd)^n (1e-4 at n = 4).
+        """
+        if k >= 15:  # 4 bits per sensor in one int64 (sign bit kept clear): the first 15 sensors count
+            return np.zeros(len(tr), dtype=np.bool_)
+        shift = 4 * k
+        run = (tr.sensor_miss >> shift) & 0xF
+        run = np.where(hit, 0, np.where(covered, np.minimum(run + 1, 0xF), run))
+        tr.sensor_miss = (tr.sensor_miss & ~np.int64(0xF << shift)) | (run << shift)
+        out: BoolArray = (tr.n_radar == 0) & (run >= self.config.sensor_max_misses)
+        return out
+
+    def _ir_check(self, tr: _Tracks, sensor: IrModel, hit: BoolArray) -> tuple[_Tracks, BoolArray]:
+        """Kinematic check of the IR-only tracks an IR scan just updated: powered ascent above the floor.
+
+        An IR sensor sees hot, thrusting objects (``covered`` above). A rocket climbing from the ground
+        with a net vertical acceleration of at least a has v_up >= sqrt(2 a h) at altitude h (uniform
+        acceleration, v^2 = 2 a s), and the sensor sees nothing below ``min_target_alt_m``. A track
+        whose vertical velocity is known to ``ir_check_sigma_vup_mps`` and lies more than k sigmas
+        below that bound, or whose altitude lies k sigmas below the floor, is a ghost of mispaired
+        lines of sight (or a track that slid onto other objects' lines of sight): it is deleted.
+        Tracks that pass may confirm (``ir_ok``). Returns the tracks and the mask to delete.
+        """
+        c = self.config
+        idx = np.flatnonzero(hit & (tr.n_radar == 0))
+        bad = np.zeros(len(tr), dtype=np.bool_)
+        if idx.shape[0] == 0:
+            return tr, bad
+        r = tr.x_upd[idx, 0:3]
+        up = r / np.linalg.norm(r, axis=1, keepdims=True)
+        v_up = np.einsum("bi,bi->b", tr.x_upd[idx, 3:6], up)
+        s_up = np.sqrt(np.einsum("bi,bij,bj->b", up, tr.P_upd[idx, 3:6, 3:6], up))
+        s_h = np.sqrt(np.einsum("bi,bij,bj->b", up, tr.P_upd[idx, 0:3, 0:3], up))
+        alt = altitude_fast_m(r)
+        v_min = np.sqrt(2.0 * c.ir_min_net_accel_mps2 * np.maximum(alt, 0.0))
+        known = s_up <= c.ir_check_sigma_vup_mps
+        low = alt + c.ir_check_k * s_h < sensor.min_target_alt_m
+        slow = known & (v_up + c.ir_check_k * s_up < v_min)
+        out = tr.copy()
+        out.ir_ok[idx] = (known & ~slow & ~low).astype(np.int64)
+        bad[idx] = low | slow
+        return out, bad
+
+    def _ir_mode_pd(self, sensor: IrModel) -> FloatArray:
+        """Detection probability of an IR sensor per IMM mode (K,): it sees thrusting objects."""
+        pd = np.full(K, self.config.ir_pd_cold)
+        pd[kf.BOOST] = sensor.pd
+        return pd
+
     @staticmethod
     def _record_update(out: _Tracks, at: IntArray) -> None:
         xc, Pc = kf.imm_combine(out.xm[at], out.Pm[at], out.mu[at])
@@ -721,7 +828,9 @@ class Tracker:
         out.t_upd[at] = out.t_state[at]
         out.n_upd[at] += 1
 
-    def _bookkeeping(self, tr: _Tracks, t: float, hit: BoolArray, covered: BoolArray) -> _Tracks:
+    def _bookkeeping(
+        self, tr: _Tracks, t: float, hit: BoolArray, covered: BoolArray, implausible: BoolArray
+    ) -> _Tracks:
         c = self.config
         opp = covered | hit
         out = tr.copy()
@@ -740,13 +849,17 @@ class Tracker:
             & (sig <= c.max_pos_sigma_m)
             & (t - out.t_upd <= c.max_coast_s)
             & (alt > -2000.0)
+            & ~implausible
         )
         return out.select(keep)
 
     def _confirm(self, tr: _Tracks) -> _Tracks:
         mm, nn = self.config.confirm_m_of_n
         hits = _popcount(tr.hist & ((1 << nn) - 1))
-        new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm))
+        c = self.config
+        clear = (tr.ir_clear >= c.ir_confirm_clear) | (tr.n_upd >= c.ir_confirm_max_updates)
+        ready = (tr.n_radar > 0) | ((tr.ir_ok == 1) & clear)
+        new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm) & ready)
         if new.shape[0] == 0:
             return tr
         new = new[np.lexsort((tr.uid[new], tr.first_t[new]))]
@@ -868,7 +981,7 @@ class Tracker:
                 r, cc = linear_sum_assignment(C)
                 ok = C[r, cc] < 0.5 * BIG_COST
                 r, cc = r[ok], cc[ok]
-                new_tracks = self._new_tracks(t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc])
+                new_tracks = self._new_tracks(t, pos[r], cov[r], pool.t[cc], pool.pos[cc], pool.cov[cc], key)
                 used_new[r] = True
                 used_pool[cc] = True
         pool = pool.select(~used_pool)
@@ -882,7 +995,14 @@ class Tracker:
         return tr.concat(new_tracks) if len(new_tracks) else tr
 
     def _new_tracks(
-        self, t: float, p2: FloatArray, C2: FloatArray, t1: FloatArray, p1: FloatArray, C1: FloatArray
+        self,
+        t: float,
+        p2: FloatArray,
+        C2: FloatArray,
+        t1: FloatArray,
+        p1: FloatArray,
+        C1: FloatArray,
+        key: int,
     ) -> _Tracks:
         """Tentative tracks from plot pairs: two-point differencing with a gravity correction."""
         c = self.config
@@ -928,6 +1048,10 @@ class Tracker:
             np.full(b, 2, i64),
             np.zeros(b, i64),
             uid,
+            np.full(b, 1 if key >= 0 else 0, i64),
+            np.zeros(b, i64),
+            np.zeros(b, i64),
+            np.zeros(b, i64),
         )
 
     # ------------------------------------------------------------------------------------------
