@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import shapely
 
 from tocsin._types import IntArray
 from tocsin.alert.policy import AlertPolicy
@@ -34,6 +35,7 @@ from tocsin.predict.types import ImpactPredictions
 from tocsin.track.models import ScanInput
 from tocsin.track.tracker import Tracker
 from tocsin.track.types import TrackSnapshot
+from tocsin.zones.geometry import local_m_to_lonlat
 from tocsin.zones.load import ZoneSet
 from tocsin.zones.threat import ThreatEval, ThreatEvaluator
 
@@ -90,16 +92,24 @@ def with_zone_terrain(config: EngineConfig, zones: ZoneSet) -> EngineConfig:
     known = np.flatnonzero(np.isfinite(alt))
     if known.size == 0:
         return config
-    boxes = []
-    for i in known.tolist():
-        lon0, lat0, lon1, lat1 = zones.geoms_lonlat[i].bounds
-        dlat = math.degrees(ZONE_TERRAIN_PAD_M / 6.371e6)
-        dlon = dlat / max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05)
-        area = (lat1 - lat0 + 2 * dlat) * (lon1 - lon0 + 2 * dlon)
-        boxes.append((area, (lat0 - dlat, lat1 + dlat, lon0 - dlon, lon1 + dlon, float(alt[i]))))
-    boxes.sort(key=lambda b: -b[0])
+    # Padded bounds in the zone set's own aeqd frame (metres), corners back to lon/lat: no degree
+    # arithmetic. Boxes sorted largest first (by projected area).
+    b = shapely.bounds(zones.geoms_m[known]) + np.array([-1.0, -1.0, 1.0, 1.0]) * ZONE_TERRAIN_PAD_M
+    xs, ys = b[:, [0, 2, 2, 0]], b[:, [1, 1, 3, 3]]
+    lon, lat = local_m_to_lonlat(xs, ys, zones.centre_lat_deg, zones.centre_lon_deg)
+    order = np.argsort(-(b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), kind="stable")
+    boxes = [
+        (
+            float(lat[j].min()),
+            float(lat[j].max()),
+            float(lon[j].min()),
+            float(lon[j].max()),
+            float(alt[known[j]]),
+        )
+        for j in order.tolist()
+    ]
     terrain = config.predict.terrain
-    terrain = dataclasses.replace(terrain, boxes=tuple(b for _, b in boxes) + tuple(terrain.boxes))
+    terrain = dataclasses.replace(terrain, boxes=tuple(boxes) + tuple(terrain.boxes))
     return dataclasses.replace(config, predict=dataclasses.replace(config.predict, terrain=terrain))
 
 

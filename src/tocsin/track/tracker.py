@@ -564,8 +564,7 @@ class Tracker:
             seen = sensor.in_coverage(xc[:, 0:3]) & ~hit & (tr.n_radar == 0)
             if np.any(seen):
                 w = tr.mu[seen] * (1.0 - self._ir_mode_pd(sensor))
-                tr = tr.copy()
-                tr.mu[seen] = w / w.sum(axis=1, keepdims=True)
+                tr.mu[seen] = w / w.sum(axis=1, keepdims=True)  # tr is this scan's own copy
         implausible |= self._sensor_misses(tr, self._sensor_index[sid], hit, covered)
         tr = self._bookkeeping(tr, t, hit, covered, implausible)
         # Initiation from unused plots.
@@ -807,10 +806,9 @@ class Tracker:
         known = s_up <= c.ir_check_sigma_vup_mps
         low = alt + c.ir_check_k * s_h < sensor.min_target_alt_m
         slow = known & (v_up + c.ir_check_k * s_up < v_min)
-        out = tr.copy()
-        out.ir_ok[idx] = (known & ~slow & ~low).astype(np.int64)
+        tr.ir_ok[idx] = (known & ~slow & ~low).astype(np.int64)  # in place: this scan's own copy
         bad[idx] = low | slow
-        return out, bad
+        return tr, bad
 
     def _ir_mode_pd(self, sensor: IrModel) -> FloatArray:
         """Detection probability of an IR sensor per IMM mode (K,): it sees thrusting objects."""
