@@ -128,6 +128,30 @@ def _from_opt_list(v: Sequence[float | None]) -> FloatArray:
     return np.array([math.nan if x is None else float(x) for x in v], dtype=np.float64)
 
 
+# A wide threat's credible region: zone indices (ascending), earliest and latest impact time per zone.
+Region = tuple[IntArray, FloatArray, FloatArray]
+
+
+def make_region(zones: Sequence[int], t_lo_unix_s: Sequence[float], t_hi_unix_s: Sequence[float]) -> Region:
+    """A region from per-zone lists (any order): zone indices ascending, times (Unix s) aligned."""
+    z = np.asarray(zones, dtype=np.int64).reshape(-1)
+    order = np.argsort(z, kind="stable")
+    return (
+        z[order],
+        np.asarray(t_lo_unix_s, dtype=np.float64).reshape(-1)[order],
+        np.asarray(t_hi_unix_s, dtype=np.float64).reshape(-1)[order],
+    )
+
+
+def _runs(keys: IntArray) -> list[tuple[int, int, int]]:
+    """(key, start, end) of each run of equal values in a sorted integer array (empty: no runs)."""
+    if not keys.size:
+        return []
+    firsts, starts = np.unique(keys, return_index=True)
+    ends = np.append(starts[1:], keys.size)
+    return list(zip(firsts.tolist(), starts.tolist(), ends.tolist(), strict=True))
+
+
 def _fmt_t(t: float, now: float) -> str:
     return "n/a" if not math.isfinite(t) else f"{t - now:+.1f} s"
 
@@ -153,10 +177,11 @@ class AlertPolicy:
     ep_threats: dict[int, list[str]] = field(init=False, default_factory=dict)
     ep_last_p: dict[int, dict[str, float]] = field(init=False, default_factory=dict)
     threats: dict[str, ThreatMemory] = field(init=False, default_factory=dict)
-    # Wide threats' credible regions: threat id -> (zone indices, earliest and latest impact time per
-    # zone), as of the threat's last usable evaluation (empty lists: it touched no zone), kept while it
-    # is lost, until each zone's latest impact time.
-    regions: dict[str, tuple[list[int], list[float], list[float]]] = field(init=False, default_factory=dict)
+    # Wide threats' credible regions: threat id -> (zone indices, ascending; earliest and latest impact
+    # time per zone), as of the threat's last usable evaluation (empty arrays: it touched no zone), kept
+    # while it is lost, until each zone's latest impact time. Arrays, not lists: a national raid holds
+    # hundreds of thousands of (threat, zone) region pairs, looked up per open zone every step.
+    regions: dict[str, Region] = field(init=False, default_factory=dict)
     # (threat, zone) -> since when the threat's live credible region has left the zone out (Unix s).
     region_out_since: dict[tuple[str, int], float] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
@@ -194,7 +219,9 @@ class AlertPolicy:
             "ep_threats": {str(z): list(v) for z, v in sorted(self.ep_threats.items())},
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
-            "regions": {k: [list(z), list(a), list(b)] for k, (z, a, b) in sorted(self.regions.items())},
+            "regions": {
+                k: [z.tolist(), a.tolist(), b.tolist()] for k, (z, a, b) in sorted(self.regions.items())
+            },
             "region_out_since": [[k[0], k[1], v] for k, v in sorted(self.region_out_since.items())],
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
@@ -238,11 +265,11 @@ class AlertPolicy:
             for k, v in state["threats"].items()
         }
         p.regions = {
-            k: (
-                [int(z) for z in v[0]],
-                [float(a) for a in v[1]],
+            k: make_region(
+                v[0],
+                v[1],
                 # A scalar latest time (states written before per-zone times) holds for every zone.
-                [float(b) for b in v[2]] if isinstance(v[2], list) else [float(v[2])] * len(v[0]),
+                v[2] if isinstance(v[2], list) else [float(v[2])] * len(v[0]),
             )
             for k, v in state.get("regions", {}).items()
         }
@@ -317,18 +344,19 @@ class AlertPolicy:
                 & informative[ev.region_threat]
                 & (ev.region_t_early_unix_s >= t - c.impact_margin_s)
             )
-            late = ev.region_late_unix_s()
-            for i in np.unique(ev.region_threat[sel]).tolist():
-                mine = ev.region_threat[sel] == i
-                zones_i = ev.region_zone[sel][mine].tolist()
-                t_lo = ev.region_t_early_unix_s[sel][mine].tolist()
-                # Never before the zone's earliest time (a degenerate time plane).
-                t_hi = np.maximum(late[sel][mine], ev.region_t_early_unix_s[sel][mine]).tolist()
-                self.regions[ev.track_ids[i]] = (zones_i, t_lo, t_hi)
+            r_thr, r_zone = ev.region_threat[sel], ev.region_zone[sel]
+            r_lo = ev.region_t_early_unix_s[sel]
+            # Never before the zone's earliest time (a degenerate time plane).
+            r_hi = np.maximum(ev.region_late_unix_s()[sel], r_lo)
+            order = np.lexsort((r_zone, r_thr))
+            r_thr, r_zone, r_lo, r_hi = r_thr[order], r_zone[order], r_lo[order], r_hi[order]
+            for i, a, b in _runs(r_thr):
+                self.regions[ev.track_ids[i]] = (r_zone[a:b], r_lo[a:b], r_hi[a:b])
+        has_region = np.bincount(ev.region_threat, minlength=len(ev.track_ids)) > 0
         for i, tid in enumerate(ev.track_ids):
-            if wide[i] and informative[i] and not np.any(ev.region_threat == i):
+            if wide[i] and informative[i] and not has_region[i]:
                 # Wide but touching no zone (any more): an empty region, which clears the zones it left.
-                self.regions[tid] = ([], [], [])
+                self.regions[tid] = make_region([], [], [])
         # A lost wide threat whose object is now followed by a narrow track (typically an infrared
         # track handed over to a radar under a new id): a narrow usable threat with a non-negligible p
         # on one of the region's zones, landing inside the region's time window, explains it.
@@ -337,12 +365,12 @@ class AlertPolicy:
             nz_zone = ev.pair_zone[narrow_pairs]
             nz_t = ev.impact_t_unix_s[ev.pair_threat[narrow_pairs]]
             live = {tid for i, tid in enumerate(ev.track_ids) if ev.usable[i]}
-            for tid in [k for k, v in self.regions.items() if k not in live and v[0]]:
+            for tid in [k for k, v in self.regions.items() if k not in live and v[0].size]:
                 zones_i, t_lo, t_hi = self.regions[tid]
                 hit = (
                     np.isin(nz_zone, zones_i)
-                    & (nz_t >= min(t_lo) - c.region_match_s)
-                    & (nz_t <= max(t_hi) + c.region_match_s)
+                    & (nz_t >= t_lo.min() - c.region_match_s)
+                    & (nz_t <= t_hi.max() + c.region_match_s)
                 )
                 if np.any(hit):
                     del self.regions[tid]
@@ -367,18 +395,29 @@ class AlertPolicy:
         }
 
     def _region_view(self, t: float, skip: set[str] | None = None) -> tuple[FloatArray, dict[int, list[str]]]:
-        """Per zone: earliest impact of the pending regions containing it, and those threats."""
+        """Per zone: earliest impact of the pending regions containing it (Unix s, inf where none), and
+        those threats (in threat id order)."""
         t_reg = np.full(len(self.zones), np.inf)
-        who: dict[int, list[str]] = {}
-        for tid, (zones_i, t_lo, t_hi) in sorted(self.regions.items()):
-            if skip and tid in skip:
-                continue
-            for z, tz, tz_hi in zip(zones_i, t_lo, t_hi, strict=True):
-                if not (t <= tz_hi + self.config.impact_margin_s):
-                    continue  # landed near this zone (latest plausible time passed)
-                t_reg[z] = min(t_reg[z], tz)
-                who.setdefault(z, []).append(tid)
-        return t_reg, who
+        items = [
+            (tid, reg)
+            for tid, reg in sorted(self.regions.items())
+            if reg[0].size and not (skip and tid in skip)
+        ]
+        if not items:
+            return t_reg, {}
+        zs = np.concatenate([r[0] for _, r in items])
+        lo = np.concatenate([r[1] for _, r in items])
+        hi = np.concatenate([r[2] for _, r in items])
+        owner = np.repeat(np.arange(len(items)), [r[0].size for _, r in items])
+        # A zone whose latest plausible time has passed: the threat landed near it.
+        ok = t <= hi + self.config.impact_margin_s
+        zs, lo, owner = zs[ok], lo[ok], owner[ok]
+        np.minimum.at(t_reg, zs, lo)
+        order = np.lexsort((owner, zs))
+        zs, owner = zs[order], owner[order]
+        names = [tid for tid, _ in items]
+        owners = [names[o] for o in owner.tolist()]
+        return t_reg, {z: owners[a:b] for z, a, b in _runs(zs)}
 
     def _forget(self, t: float) -> None:
         referenced = {tid for v in self.ep_threats.values() for tid in v}
@@ -388,7 +427,7 @@ class AlertPolicy:
         for tid in [
             k
             for k, (_, _, t_hi) in self.regions.items()
-            if (t > max(t_hi) + self.config.lost_memory_s if t_hi else k not in self.threats)
+            if (t > t_hi.max() + self.config.lost_memory_s if t_hi.size else k not in self.threats)
         ]:
             del self.regions[tid]
         for key in [
@@ -510,9 +549,11 @@ class AlertPolicy:
 
         def join_threats(z: int, new: Sequence[str]) -> list[str]:
             cur = self.ep_threats.setdefault(z, [])
+            have = set(cur)
             for tid in new:
-                if tid not in cur:
+                if tid not in have:
                     cur.append(tid)
+                    have.add(tid)
             return cur
 
         # A threat belongs to a zone's episode from the lowest probability that can warn the zone.
@@ -522,8 +563,9 @@ class AlertPolicy:
             ids, ps = zone_pairs(z)
             keep = [k for k, p in enumerate(ps) if p >= rel_thr[z]]
             out_ids, out_ps = [ids[k] for k in keep], [ps[k] for k in keep]
+            have = set(out_ids)
             for tid in reg_who.get(z, []):
-                if tid not in out_ids:
+                if tid not in have:
                     out_ids.append(tid)
                     out_ps.append(0.0)
             return out_ids, out_ps
@@ -654,6 +696,7 @@ class AlertPolicy:
             )
             return
         p_off = c.p_cancel if tc else c.p_pre_alert_off
+        in_region = set(in_region_of)
         landed_due: list[float] = []
         explained: list[str] = []
         all_cleared = True
@@ -668,9 +711,10 @@ class AlertPolicy:
             if reg is not None and not m.ended:
                 # A wide threat (credible-region rule): its region of the latest informative evaluation
                 # decides for this zone, with this zone's own latest plausible impact time.
-                if z in reg[0]:
+                k = int(np.searchsorted(reg[0], z))
+                if k < reg[0].size and reg[0][k] == z:
                     self.region_out_since.pop((tid, z), None)
-                    t_hi_z = reg[2][reg[0].index(z)] + c.impact_margin_s
+                    t_hi_z = float(reg[2][k]) + c.impact_margin_s
                     if t < t_hi_z:
                         return  # still plausibly ahead for this zone
                     landed_due.append(t_hi_z + (c.region_hold_s if tc else c.pre_alert_hold_s))
@@ -712,7 +756,7 @@ class AlertPolicy:
             # Not landed: it must be cleared by a confident current prediction, else the zone stays. A
             # wide threat whose credible region holds the zone clears nothing (its per-zone p is ~0
             # everywhere: that is what made it wide).
-            if tid in in_region_of:
+            if tid in in_region:
                 return
             confident = m.usable and (not tc or (not m.boosting and m.sigma_max_m <= c.cancel_max_sigma_m))
             unwarranted = c.release_unwarranted and not wanted and not all_cleared
