@@ -643,7 +643,7 @@ def burnout_table() -> BurnoutTable:
     u = qmc.Halton(d=8, scramble=False).random(_BO_TABLE_SIZE + 1)[1:]  # skip the all-zero point
 
     def span(k: int, lo_hi: tuple[float, float]) -> FloatArray:
-        return lo_hi[0] + (lo_hi[1] - lo_hi[0]) * u[:, k]
+        return np.asarray(lo_hi[0] + (lo_hi[1] - lo_hi[0]) * u[:, k], dtype=np.float64)
 
     c = span(0, _BO_EXHAUST_MPS)
     zeta = span(1, _BO_MASS_FRACTION)
@@ -760,7 +760,7 @@ def post_burnout_launch(
         if not live.any():
             break
     arcs = np.stack(states[::-1], axis=1)  # (2 nd + 1, K, 6), forward time order
-    t_arc = t_unix_s - _BO_ARC_STEP_S * np.arange(arcs.shape[1])[::-1]
+    t_arc = t_unix_s - _BO_ARC_STEP_S * np.arange(arcs.shape[1], dtype=np.float64)[::-1]
     frame: tuple[float, float] | None = None
     got: list[tuple[float, FloatArray, FloatArray, float, float]] = []
     failed = 0
