@@ -24,6 +24,7 @@ calls is plain arrays in a dict keyed by track id, and a time-bounded buffer of 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -39,8 +40,10 @@ from tocsin.geo.frames import (
     ecef_to_geodetic,
     enu_rotation,
     enu_to_ecef,
+    geodetic_to_ecef,
 )
 from tocsin.geo.wgs84 import GM_M3_S2, OMEGA_RAD_S
+from tocsin.physics.atmosphere import density_fast_kg_m3
 from tocsin.physics.dynamics import rk4_step
 from tocsin.predict.ground import Terrain, propagate_batch_to_ground
 from tocsin.track.types import TrackSnapshot
@@ -411,8 +414,9 @@ class LaunchEstimator:
         if not ir_only and ballistic_consistent(t, x, P):
             if float(np.linalg.norm(x[0, 3:6])) > _MAX_BALLISTIC_LAUNCH_SPEED_MPS:
                 # First seen after a burnout we did not observe: a ballistic arc back to the ground
-                # would ignore the boost and land beyond the true launch point, so give no estimate.
-                return None
+                # would ignore the boost and land beyond the true launch point; fly it back to a
+                # burnout point and add a feasible boost instead.
+                return self._post_burnout(t, x, P, alt)
             res = ballistic_back_extrapolation(t[-1], x[-1], P[-1], launch_alt_m=alt)
             if res is not None:
                 alt2 = float(self.terrain.height_m(np.array(res[0]), np.array(res[1])))
@@ -439,6 +443,21 @@ class LaunchEstimator:
                 self._job_seq += 1
                 return _FitJob(self._job_seq, data, frame, t, x, P, alt)
         return self._template(t, x, P, alt)
+
+    def _post_burnout(
+        self, t: FloatArray, x: FloatArray, P: FloatArray, alt: float
+    ) -> tuple[float, float, float, float, FloatArray] | None:
+        """Launch estimate of a track first seen after burnout (:func:`post_burnout_launch`), from its
+        newest early posterior; the pad height from the terrain under the estimate."""
+        t_bo_max = float(t[0]) + _GATE_GUARD_S
+        res = post_burnout_launch(float(t[-1]), x[-1], P[-1], t_burnout_max_unix_s=t_bo_max, launch_alt_m=alt)
+        if res is not None:
+            alt2 = float(self.terrain.height_m(np.array(res[0]), np.array(res[1])))
+            if abs(alt2 - alt) > 1.0:
+                res = post_burnout_launch(
+                    float(t[-1]), x[-1], P[-1], t_burnout_max_unix_s=t_bo_max, launch_alt_m=alt2
+                )
+        return res
 
     def _template(
         self, t: FloatArray, x: FloatArray, P: FloatArray, alt: float
@@ -545,6 +564,306 @@ def ballistic_back_extrapolation(
         math.sqrt(cov[2, 2]),
         cov[:2, :2],
     )
+
+
+# --- tracks first seen after burnout ------------------------------------------------------------------
+# A missile first tracked in its ballistic coast gives the arc after burnout only. The arc flown back to
+# the ground would ignore the powered ascent (the pad is much nearer the burnout point and the launch
+# much later than the ballistic arc says), so the arc is flown back only to a burnout point, and the
+# boost from the pad to that point comes from a class-free table of gravity-turn ascents: every table
+# ascent whose burnout speed and flight-path angle match the arc at its burnout height places the pad
+# its boost ground range behind that arc point and the launch its burn time before it. Weighted over the
+# table, these give the launch point mean, its east/north covariance and the launch-time sigma.
+_BO_TABLE_SIZE = 4096
+_BO_RISE_STEPS = 4
+_BO_PITCH_STEPS = 6
+_BO_TURN_STEPS = 60
+# Table priors (uniform), class-free: effective exhaust velocity of solid and storable-liquid motors
+# (Isp 205-300 s), propellant mass fraction of single-stage ballistic missiles, lift-off thrust over
+# weight (Sutton & Biblarz, Rocket Propulsion Elements, 9th ed., ch. 4 and tables 2-1, 4-1), full burn
+# time, range-control thrust cut-off (fraction of the full burn), pitch-over elevation, vertical rise
+# and pitch-over durations (algorithms.md 3.5: SRBMs rise 4-6 s and pitch over in ~10 s).
+_BO_EXHAUST_MPS = (2000.0, 2950.0)
+_BO_MASS_FRACTION = (0.55, 0.90)
+_BO_THRUST_TO_WEIGHT = (1.3, 4.0)
+_BO_BURN_S = (20.0, 150.0)
+_BO_CUTOFF = (0.6, 1.0)
+_BO_LOFT_RAD = (math.radians(35.0), math.radians(89.0))
+_BO_RISE_S = (3.0, 8.0)
+_BO_PITCH_S = (6.0, 14.0)
+# Lift-off ballistic coefficient m0 / (C_D A) (kg/m^2): published launch masses and diameters of SRBMs
+# and MRBMs (3,600-17,000 kg, 0.6-1.3 m) with a mean boost C_D of 0.3 [D]; it falls with the mass.
+_BO_BETA0_KG_M2 = (15_000.0, 60_000.0)
+_G0_MPS2 = 9.80665
+_R_EARTH_M = 6_371_000.0  # mean radius of the spherical-Earth table ascents
+# Arc flown back from the posterior: RK4 step, time cap, and the lowest burnout height looked for.
+_BO_ARC_STEP_S = 2.0
+_BO_ARC_MAX_S = 900.0
+_BO_MIN_ALT_M = 5_000.0
+_BO_MAX_SPEED_MPS = 8_000.0
+# Match tolerances: the table ascents have a mean drag and a fixed pitch programme (real drag losses
+# are 2-5 % of the ideal speed, Sutton & Biblarz ch. 4.4), so a table burnout matches within these.
+_BO_SPEED_FRAC = 0.05
+_BO_GAMMA_SIGMA_RAD = math.radians(3.0)
+# Model floor added to the launch-point covariance: the spherical, drag-free table ascent against a
+# real one (Earth rotation, drag, steering) (m) and to the launch time (s).
+_BO_FLOOR_M = 2_000.0
+_BO_FLOOR_T_S = 3.0
+_BO_MIN_EFFECTIVE = 5.0
+_BO_MAX_FAILED_SIGMA = 2  # of the 14 outer sigma points
+
+
+@dataclass(frozen=True)
+class BurnoutTable:
+    """Burnout states of class-free gravity-turn ascents from a pad at rest (flat-sea spherical Earth).
+
+    ``alt_m`` burnout height above the pad, ``speed_mps`` burnout speed, ``gamma_rad`` flight-path
+    angle above the local horizontal, ``ground_m`` ground range from the pad, ``t_s`` time from
+    launch, all (N,).
+    """
+
+    alt_m: FloatArray
+    speed_mps: FloatArray
+    gamma_rad: FloatArray
+    ground_m: FloatArray
+    t_s: FloatArray
+
+
+@functools.cache
+def burnout_table() -> BurnoutTable:
+    """The table of ascents (computed once, deterministically: a fixed Halton sequence over the priors).
+
+    Each ascent: vertical rise, thrust along a fixed direction of elevation ``loft``, then a gravity
+    turn (thrust along the velocity; Wiesel, Spaceflight Dynamics, sec. 6.3) with constant thrust and
+    linear mass loss, a(tau) = a0 / (1 - q tau) (Tsiolkovsky), under point-mass gravity and US76 drag
+    in the plane of flight; no Earth rotation. RK4 on a per-phase grid (no step straddles a phase end).
+    """
+    from scipy.stats import qmc
+
+    u = qmc.Halton(d=8, scramble=False).random(_BO_TABLE_SIZE + 1)[1:]  # skip the all-zero point
+
+    def span(k: int, lo_hi: tuple[float, float]) -> FloatArray:
+        return np.asarray(lo_hi[0] + (lo_hi[1] - lo_hi[0]) * u[:, k], dtype=np.float64)
+
+    c = span(0, _BO_EXHAUST_MPS)
+    zeta = span(1, _BO_MASS_FRACTION)
+    t_full = span(2, _BO_BURN_S)
+    t_bo = span(3, _BO_CUTOFF) * t_full
+    loft = span(4, _BO_LOFT_RAD)
+    rise = span(5, _BO_RISE_S)
+    pitch = span(6, _BO_PITCH_S)
+    beta0 = span(7, _BO_BETA0_KG_M2)
+    q = zeta / t_full  # mass flow over initial mass (1/s)
+    a0 = c * q  # thrust over initial mass: c mdot / m0 (m/s^2)
+    tw = a0 / _G0_MPS2
+    ok = (tw >= _BO_THRUST_TO_WEIGHT[0]) & (tw <= _BO_THRUST_TO_WEIGHT[1]) & (t_bo > rise + pitch + 2.0)
+    q, a0, t_bo, loft, rise, pitch, beta0 = (a[ok] for a in (q, a0, t_bo, loft, rise, pitch, beta0))
+    n = a0.size
+    s = np.zeros((n, 4))  # x (downrange), y (up through the pad), vx, vy, Earth centre at (0, -R)
+    s[:, 1] = _R_EARTH_M
+    d_kick = np.column_stack([np.cos(loft), np.sin(loft)])
+    up = np.column_stack([np.zeros(n), np.ones(n)])
+
+    def deriv(st: FloatArray, tau: FloatArray, phase: int) -> FloatArray:
+        r, v = st[:, :2], st[:, 2:]
+        rn = np.sqrt(np.einsum("ij,ij->i", r, r))
+        vn = np.sqrt(np.einsum("ij,ij->i", v, v))
+        mass = 1.0 - q * tau  # mass over initial mass
+        # Point-mass gravity, thrust, and drag -rho |v| v / (2 beta) with beta = beta0 m / m0 (US76).
+        a = r * (-GM_M3_S2 / rn**3)[:, None]
+        a -= (density_fast_kg_m3(rn - _R_EARTH_M) * vn / (2.0 * beta0 * mass))[:, None] * v
+        if phase == 0:
+            d = up
+        elif phase == 1:
+            d = d_kick
+        else:
+            d = v / np.maximum(vn, 1e-3)[:, None]
+        a = a + (a0 / mass)[:, None] * d
+        return np.concatenate([st[:, 2:], a], axis=1)
+
+    tau = np.zeros(n)
+    for steps, dur, phase in (
+        (_BO_RISE_STEPS, rise, 0),
+        (_BO_PITCH_STEPS, pitch, 1),
+        (_BO_TURN_STEPS, t_bo - rise - pitch, 2),
+    ):
+        h = dur / steps
+        hh = h[:, None]
+        for _ in range(steps):
+            # Classical RK4 (Butcher 2008, eq. 235a), one step size per ascent.
+            k1 = deriv(s, tau, phase)
+            k2 = deriv(s + 0.5 * hh * k1, tau + 0.5 * h, phase)
+            k3 = deriv(s + 0.5 * hh * k2, tau + 0.5 * h, phase)
+            k4 = deriv(s + hh * k3, tau + h, phase)
+            s = s + hh / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            tau = tau + h
+    r = s[:, :2]
+    rn = np.linalg.norm(r, axis=1)
+    v = s[:, 2:]
+    vn = np.linalg.norm(v, axis=1)
+    gamma = np.arcsin(np.clip(np.einsum("ij,ij->i", r, v) / (rn * vn), -1.0, 1.0))
+    ground = _R_EARTH_M * np.arctan2(r[:, 0], r[:, 1])
+    keep = (rn - _R_EARTH_M > _BO_MIN_ALT_M) & (gamma > math.radians(5.0))
+    return BurnoutTable(
+        alt_m=(rn - _R_EARTH_M)[keep],
+        speed_mps=vn[keep],
+        gamma_rad=gamma[keep],
+        ground_m=ground[keep],
+        t_s=t_bo[keep],
+    )
+
+
+def post_burnout_launch(
+    t_unix_s: float,
+    x: FloatArray,
+    P: FloatArray,
+    *,
+    t_burnout_max_unix_s: float,
+    launch_alt_m: float = 0.0,
+    table: BurnoutTable | None = None,
+    ut_lambda: float = 1.0,
+) -> tuple[float, float, float, float, FloatArray] | None:
+    """Launch point of a missile first tracked after burnout, from one ballistic posterior.
+
+    ``x`` [r, v, ln beta] (7,) and ``P`` (7, 7) at ``t_unix_s``; the burnout happened before
+    ``t_burnout_max_unix_s`` (the track was ballistic from then on) and above the pad height
+    ``launch_alt_m``. Each sigma point of the posterior (unscented transform) is flown back (drag, J2,
+    rotation) over its ascending branch; each ascent of :func:`burnout_table` burning out at a height
+    on that branch is weighted by how well its burnout speed and flight-path angle match the arc's
+    there; its pad lies its ground range behind the arc point along the ground track, its launch its
+    burn time before. Returns (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2): the mean over sigma
+    points and ascents, the spread over both plus a model floor; None when no ascent fits the arc.
+    """
+    tab = table if table is not None else burnout_table()
+    nd = 7
+    try:
+        L = np.linalg.cholesky(P) * math.sqrt(nd + ut_lambda)
+    except np.linalg.LinAlgError:
+        return None
+    sig = np.vstack([x, x + L.T, x - L.T])
+    w_ut = np.full(2 * nd + 1, 0.5 / (nd + ut_lambda))
+    w_ut[0] = ut_lambda / (nd + ut_lambda)
+    # Arcs flown back in time, to below the lowest burnout height (climbing in forward time) or the cap.
+    beta = np.exp(sig[:, 6])
+    floor = launch_alt_m + _BO_MIN_ALT_M
+    s = sig[:, :6].copy()
+    states = [s]
+    live = np.ones(s.shape[0], dtype=bool)
+    for _ in range(int(_BO_ARC_MAX_S / _BO_ARC_STEP_S)):
+        # An arc stops (keeps its last state) once below the floor and climbing in forward time, or
+        # when, flown back into dense air, it gains speed without bound (a sigma point's low beta).
+        s = np.where(live[:, None], rk4_step(s, -_BO_ARC_STEP_S, beta), s)
+        states.append(s)
+        climbing = np.einsum("ij,ij->i", s[:, :3], s[:, 3:]) > 0.0
+        live &= ~((altitude_fast_m(s[:, :3]) < floor) & climbing)
+        live &= np.einsum("ij,ij->i", s[:, 3:], s[:, 3:]) < _BO_MAX_SPEED_MPS**2
+        if not live.any():
+            break
+    arcs = np.stack(states[::-1], axis=1)  # (2 nd + 1, K, 6), forward time order
+    t_arc = t_unix_s - _BO_ARC_STEP_S * np.arange(arcs.shape[1], dtype=np.float64)[::-1]
+    frame: tuple[float, float] | None = None
+    got: list[tuple[float, FloatArray, FloatArray, float, float]] = []
+    failed = 0
+    for k in range(arcs.shape[0]):
+        res = _match_arc(arcs[k], t_arc, t_burnout_max_unix_s, launch_alt_m, tab, frame)
+        if res is None:
+            if k == 0:
+                return None
+            failed += 1
+            continue
+        if frame is None:
+            frame = res[0]
+        got.append((float(w_ut[k]), *res[1:]))
+    assert frame is not None
+    if failed > _BO_MAX_FAILED_SIGMA:
+        return None  # many sigma points fit no feasible boost: the posterior is too loose to say
+    wk = np.array([g[0] for g in got])
+    wk /= wk.sum()
+    means = np.array([g[1] for g in got])
+    m = wk @ means
+    d = means - m
+    # Total covariance over the mixture of sigma points (law of total variance).
+    cov = np.einsum("k,kij->ij", wk, np.array([g[2] for g in got])) + (wk[:, None] * d).T @ d
+    tms = np.array([g[3] for g in got])
+    tm = float(wk @ tms)
+    t_var = float(wk @ (np.array([g[4] for g in got]) + (tms - tm) ** 2))
+    cov = cov + np.eye(2) * _BO_FLOOR_M**2
+    lat0, lon0 = frame
+    mean = enu_to_ecef(np.array([m[0], m[1], 0.0]), lat0, lon0, launch_alt_m)
+    la1, lo1, _ = ecef_to_geodetic(mean)
+    return (
+        float(np.degrees(la1)),
+        float(np.degrees(lo1)),
+        tm,
+        math.sqrt(t_var + _BO_FLOOR_T_S**2),
+        cov,
+    )
+
+
+def _match_arc(
+    S: FloatArray,
+    t_arc: FloatArray,
+    t_burnout_max_unix_s: float,
+    launch_alt_m: float,
+    tab: BurnoutTable,
+    frame: tuple[float, float] | None,
+) -> tuple[tuple[float, float], FloatArray, FloatArray, float, float] | None:
+    """Pads of the table ascents that fit one arc (K, 6) at times (K,) (forward order): the frame
+    (lat, lon rad of its east/north origin), weighted mean (2,) and covariance (2, 2) of the pad
+    east/north (m), mean and variance of the launch time; None when no ascent fits."""
+    # An arc that stopped early repeats its last state, and one that ran away is cut where it did.
+    fast = np.flatnonzero(np.einsum("ij,ij->i", S[:, 3:], S[:, 3:]) >= _BO_MAX_SPEED_MPS**2)
+    same = np.flatnonzero(np.any(S[0] != S, axis=1))
+    first = max(int(fast[-1]) + 1 if fast.size else 0, int(same[0]) - 1 if same.size else S.shape[0] - 1)
+    S, t_arc = S[first:], t_arc[first:]
+    if S.shape[0] < 2:
+        return None
+    la, lo, alt = ecef_to_geodetic(S[:, :3])
+    # Ascending branch up to the latest possible burnout: from the first point to the apogee.
+    asc = np.arange(int(np.argmax(alt)) + 1)
+    asc = asc[t_arc[asc] <= t_burnout_max_unix_s]
+    if asc.size < 2:
+        return None
+    la, lo, alt, t_a, S = la[asc], lo[asc], alt[asc], t_arc[asc], S[asc]
+    h_rel = alt - launch_alt_m
+    if np.any(np.diff(h_rel) <= 0.0):
+        return None
+    # Local frame at the ground point under the lowest arc point (of the central arc): the arc's ground
+    # points and its ground-track direction (horizontal unit velocity) in it.
+    lat0, lon0 = frame if frame is not None else (float(la[0]), float(lo[0]))
+    R = enu_rotation(lat0, lon0)
+    sub = geodetic_to_ecef(la, lo, np.full(la.shape, launch_alt_m))
+    g_en = ecef_to_enu(sub, lat0, lon0, launch_alt_m)[:, :2]
+    v_en = (S[:, 3:] @ R.T)[:, :2]
+    uh = v_en / np.linalg.norm(v_en, axis=1, keepdims=True)
+    # Flight-path angle against each point's own vertical (geodetic normal).
+    up_pt = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    speed = np.linalg.norm(S[:, 3:], axis=1)
+    gamma = np.arcsin(np.clip(np.einsum("ij,ij->i", S[:, 3:], up_pt) / speed, -1.0, 1.0))
+    # Each table ascent at its burnout height on the arc.
+    inside = (tab.alt_m >= h_rel[0]) & (tab.alt_m <= h_rel[-1])
+    if not inside.any():
+        return None
+    hb = tab.alt_m[inside]
+    v_arc = np.interp(hb, h_rel, speed)
+    g_arc = np.interp(hb, h_rel, gamma)
+    dv = (v_arc - tab.speed_mps[inside]) / (_BO_SPEED_FRAC * v_arc)
+    dg = (g_arc - tab.gamma_rad[inside]) / _BO_GAMMA_SIGMA_RAD
+    w = np.exp(-0.5 * (dv**2 + dg**2))
+    w_sum = float(w.sum())
+    # Too few ascents fit (effective sample size): not the arc of a feasible single-stage boost.
+    if w_sum <= 0.0 or w_sum**2 / float(w @ w) < _BO_MIN_EFFECTIVE:
+        return None
+    w = w / w_sum
+    bo_en = np.column_stack([np.interp(hb, h_rel, g_en[:, 0]), np.interp(hb, h_rel, g_en[:, 1])])
+    dirs = np.column_stack([np.interp(hb, h_rel, uh[:, 0]), np.interp(hb, h_rel, uh[:, 1])])
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    pad = bo_en - tab.ground_m[inside, None] * dirs
+    t_l = np.interp(hb, h_rel, t_a) - tab.t_s[inside]
+    m = w @ pad
+    d = pad - m
+    tm = float(w @ t_l)
+    return (lat0, lon0), m, (w[:, None] * d).T @ d, tm, float(w @ (t_l - tm) ** 2)
 
 
 def _template_lsq(tau: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, float, FloatArray]:
