@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
+from scipy.special import ndtr
 from scipy.stats import chi2
 
 from tocsin._types import BoolArray, FloatArray, IntArray
@@ -126,6 +127,35 @@ class TrackerConfig:
     # in a dense stream of launches the pairing of two satellites' lines of sight is ambiguous.
     ir_confirm_clear: int = 3
     ir_confirm_max_updates: int = 16  # ... or after this many updates when the stream stays dense
+    # Boost-mode plausibility: a motor pushes along the body axis, which in powered flight lies close to
+    # the velocity, so the boost mode's thrust estimate must not point backwards. Its likelihood is
+    # scaled by min(1, 2 Phi(a_par / sigma_par)) (see ``thrust_plausibility``); False turns this off.
+    boost_forward_thrust: bool = True
+    # Publish an IR-only track's state when IR misses end its boost (see ``Tracker._record_burnout``).
+    ir_burnout_update: bool = True
+
+
+BOOST_MODE = MODE_NAMES.index("boost")
+
+
+def thrust_plausibility(x: FloatArray, P: FloatArray) -> FloatArray:
+    """Plausibility factor in [0, 1] of boost-mode states x (B, NX) with covariances P (B, NX, NX).
+
+    A rocket motor's thrust acts along the body axis, and in powered flight (vertical rise, gravity
+    turn) the body axis lies within a few degrees of the velocity: the thrust acceleration's component
+    along the velocity, a_par = a_thrust . v / |v|, is positive. With a_par ~ N(m, s^2) under the mode
+    posterior, P(a_par > 0) = Phi(m / s); the factor 2 Phi(m / s), capped at 1, leaves every forward or
+    undetermined thrust alone and rejects a clearly backward one, which is a coasting object decelerating
+    faster than the drag model says (a ballistic coefficient below the prior), not a boost.
+    """
+    v = x[:, 3:6]
+    speed = np.linalg.norm(v, axis=1)
+    vhat = v / np.where(speed > 0.0, speed, 1.0)[:, None]
+    a_par = np.einsum("bi,bi->b", x[:, 7:10], vhat)
+    s2 = np.einsum("bi,bij,bj->b", vhat, P[:, 7:10, 7:10], vhat)
+    z = a_par / np.sqrt(np.maximum(s2, 1e-12))
+    f = np.minimum(1.0, 2.0 * ndtr(z))
+    return np.where((speed > 0.0) & np.isfinite(f), f, 1.0)
 
 
 @dataclass
@@ -565,6 +595,8 @@ class Tracker:
             if np.any(seen):
                 w = tr.mu[seen] * (1.0 - self._ir_mode_pd(sensor))
                 tr.mu[seen] = w / w.sum(axis=1, keepdims=True)  # tr is this scan's own copy
+                if self.config.ir_burnout_update:
+                    self._record_burnout(tr, seen)
         implausible |= self._sensor_misses(tr, self._sensor_index[sid], hit, covered)
         tr = self._bookkeeping(tr, t, hit, covered, implausible)
         # Initiation from unused plots.
@@ -682,6 +714,8 @@ class Tracker:
         at, xn, Pn, ll = at[ok], xn[ok], Pn[ok], ll[ok]
         # Mode probabilities: mu_j ∝ L_j cbar_j (Bar-Shalom et al. 2001, eq. 11.6.6-15)
         w = tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True))
+        if self.config.boost_forward_thrust:
+            w[:, BOOST_MODE] *= thrust_plausibility(xn[:, BOOST_MODE], Pn[:, BOOST_MODE])
         if isinstance(sensor, IrModel):
             # IR sees thrusting objects: a hit is mode evidence where it is the only evidence (a
             # track with radar updates has its modes from the radar's kinematics).
@@ -752,6 +786,11 @@ class Tracker:
         _, logdet = np.linalg.slogdet(S)
         ll_all = (-0.5 * (np.einsum("bi,bi->b", yb_f, Sy) + logdet)).reshape(tracks.shape[0], K)
         w = tr.mu[tracks] * np.exp(ll_all - ll_all.max(axis=1, keepdims=True))
+        if self.config.boost_forward_thrust:
+            xb = x_new.reshape(tracks.shape[0], K, NX)[:, BOOST_MODE]
+            w[:, BOOST_MODE] *= thrust_plausibility(
+                xb, P_new.reshape(tracks.shape[0], K, NX, NX)[:, BOOST_MODE]
+            )
         mu = np.maximum(w / w.sum(axis=1, keepdims=True), 1e-6)
         out.xm[tracks] = x_new.reshape(tracks.shape[0], K, NX)
         out.Pm[tracks] = P_new.reshape(tracks.shape[0], K, NX, NX)
@@ -815,6 +854,28 @@ class Tracker:
         pd = np.full(K, self.config.ir_pd_cold)
         pd[kf.BOOST] = sensor.pd
         return pd
+
+    @staticmethod
+    def _record_burnout(tr: _Tracks, seen: BoolArray) -> None:
+        """Record (in place) the IR-only confirmed tracks whose plume the misses just ended as updated now.
+
+        An IR sensor sees the plume: when missed detections turn a boosting IR-only track's mode
+        probabilities to the coasting modes, the motor has burnt out (or the object left the sensor's
+        floor) near the last hit. The track's state at this scan, combined over the new mode
+        probabilities (the coasting modes carry no thrust since the last hit), is then its best
+        estimate and is published as an update, so the impact is predicted from a coasting state
+        instead of the last boosting one, whose burnout is unknown (issue 5: IR-only impact).
+        """
+        cut = np.flatnonzero(
+            seen & (tr.status == CONFIRMED) & (tr.mu_upd[:, kf.BOOST] >= 0.5) & (tr.mu[:, kf.BOOST] < 0.5)
+        )
+        if cut.shape[0] == 0:
+            return
+        xc, Pc = kf.imm_combine(tr.xm[cut], tr.Pm[cut], tr.mu[cut])
+        tr.x_upd[cut] = xc
+        tr.P_upd[cut] = Pc
+        tr.mu_upd[cut] = tr.mu[cut]
+        tr.t_upd[cut] = tr.t_state[cut]
 
     @staticmethod
     def _record_update(out: _Tracks, at: IntArray) -> None:
