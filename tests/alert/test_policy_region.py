@@ -221,3 +221,88 @@ def test_new_track_whose_cloud_cannot_place_the_impact_in_time_only_pre_alerts()
     # Lost at 10 s while untimed: its remembered region orders shelter at once (no deferral).
     lost = run(t_timed=10_000, t_lost=10)
     assert min(d.t_unix_s for d in lost if d.level == "take_cover") <= T0 + 11.0
+
+
+def test_far_region_deadline_does_not_hold_a_shelter_that_a_narrow_threat_opened() -> None:
+    # A narrow threat N strikes zone 0 at T0 + 100 s; a lost wide threat W (60 km cloud) will land only
+    # at T0 + 900 s, with every zone in its credible region. Once N has landed, W's deadline for zone 0
+    # (earliest impact - shelter - delay - margin, ~T0 + 850 s) is far more than release_guard_s away:
+    # W alone would only pre-alert the zone, so the shelter N opened ends; W orders shelter again at its
+    # deadline. (Holding the shelter for the 800 s between them is what made `national` shelter the
+    # whole country from the first infrared boost to the last impact.)
+    zones = row_zones(3, shelter_s=30.0)
+    ev = ThreatEvaluator(zones)
+    cfg = AlertConfig()
+    policy = AlertPolicy(zones, cfg)
+    t_w = T0 + 900.0
+    decisions = []
+    for k in range(0, 900):
+        t = T0 + k
+        ids, xy, ti, cov, sig_t = [], [], [], [], []
+        if k < 60:
+            ids.append("W")
+            xy.append([1500.0, 0.0])
+            ti.append(t_w)
+            cov.append(np.diag([60e3**2, 30e3**2]))
+            sig_t.append(5.0)
+        if k < 100:
+            ids.append("N")
+            xy.append([0.0, 0.0])
+            ti.append(T0 + 100.0)
+            cov.append(np.diag([100.0**2, 100.0**2]))
+            sig_t.append(0.5)
+        pred = gaussian_predictions(
+            t,
+            ids,
+            np.array(xy).reshape(-1, 2),
+            np.array(ti),
+            np.array(cov).reshape(-1, 2, 2),
+            n_samples=200,
+            impact_t_sigma_s=np.array(sig_t),
+        )
+        decisions.extend(policy.step(t, ev.evaluate(pred)))
+    z0 = [(d.t_unix_s - T0, d.level, d.rule) for d in decisions if d.zone == "z-00000"]
+    tc = [x for x in z0 if x[1] == "take_cover"]
+    assert tc[0][2] == "p_threshold" and tc[0][0] < 60.0, z0
+    closed = [x for x in z0 if x[1] in ("all_clear", "cancel")]
+    assert closed and 100.0 < closed[0][0] < 200.0, z0  # after N's landing, not at W's
+    again = [x for x in tc if x[0] > closed[0][0]]
+    assert again and again[0][2] == "credible_region", z0
+    deadline = (t_w - T0) - 2.0 * 5.0 - 30.0 - cfg.dissemination_delay_s  # s after T0
+    assert deadline - 60.0 <= again[0][0] <= deadline, z0  # shelter again by W's own deadline
+
+
+def test_lost_wide_threat_whose_last_region_left_the_zone_out_no_longer_holds_it() -> None:
+    # A wide threat W (10 km cloud) is aimed at the row until k = 160 (every zone takes cover by its
+    # region deadline, ~T0 + 152 s); its last evaluation, at k = 160, puts it 200 km east, and then it is
+    # lost. By its own last word it cannot land in the row: the zones are released before W's impact
+    # time (T0 + 200 s) instead of sheltering until its late impact time.
+    zones = row_zones(3, shelter_s=30.0)
+    ev = ThreatEvaluator(zones)
+    policy = AlertPolicy(zones, AlertConfig())
+    t_w = T0 + 200.0
+    decisions = []
+    for k in range(0, 260):
+        t = T0 + k
+        if k <= 160:
+            x = 1500.0 if k < 160 else 200e3
+            pred = gaussian_predictions(
+                t,
+                ["W"],
+                np.array([[x, 0.0]]),
+                np.array([t_w]),
+                np.diag([10e3**2, 10e3**2])[None],
+                n_samples=200,
+                impact_t_sigma_s=5.0,
+            )
+        else:
+            pred = gaussian_predictions(
+                t, [], np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2, 2)), n_samples=200
+            )
+        decisions.extend(policy.step(t, ev.evaluate(pred)))
+    for zid in zones.ids:
+        levels = [
+            (d.t_unix_s - T0, d.level, d.rule) for d in decisions if d.zone == zid and d.level != "pre_alert"
+        ]
+        assert levels[0][1:] == ("take_cover", "credible_region"), levels
+        assert levels[1][1] in ("cancel", "all_clear") and levels[1][0] < t_w - T0, levels

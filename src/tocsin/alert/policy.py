@@ -716,13 +716,28 @@ class AlertPolicy:
                     self.region_out_since.pop((tid, z), None)
                     t_hi_z = float(reg[2][k]) + c.impact_margin_s
                     if t < t_hi_z:
-                        return  # still plausibly ahead for this zone
-                    landed_due.append(t_hi_z + (c.region_hold_s if tc else c.pre_alert_hold_s))
-                    all_cleared = False
+                        # Still plausibly ahead for this zone: it holds a take-cover from its deadline for
+                        # the zone (earliest impact - shelter - delay - margin) less release_guard_s on.
+                        # Before that it would not order shelter by itself, so it does not hold a shelter
+                        # that others opened; the region rule orders it anew at its deadline. (A pre-alert
+                        # over the region is what it warrants until then, and it keeps that.)
+                        reg_deadline = (
+                            float(reg[1][k])
+                            - float(self.zones.shelter_s[z])
+                            - c.dissemination_delay_s
+                            - c.decision_margin_s
+                        )
+                        if not (tc and c.release_unwarranted and t < reg_deadline - c.release_guard_s):
+                            return
+                    else:
+                        landed_due.append(t_hi_z + (c.region_hold_s if tc else c.pre_alert_hold_s))
+                        all_cleared = False
+                    continue
                 elif not m.usable:
-                    # Lost, and its last region left this zone out: no hold after its landing.
-                    landed_due.append(m.t_land_unix_s if math.isfinite(m.t_land_unix_s) else t)
-                    all_cleared = False
+                    # Lost, and its last region left this zone out: by its last word it cannot land here.
+                    if not c.region_lost_out_clears:
+                        landed_due.append(m.t_land_unix_s if math.isfinite(m.t_land_unix_s) else t)
+                        all_cleared = False
                 else:
                     # Live, and its current credible region leaves the zone out: cleared once that has
                     # held for region_clear_confirm_s (hysteresis against a region edge that wobbles).

@@ -206,6 +206,9 @@ class AlertConfig:
     # long without a break: successive noisy clouds move the region's edge back and forth, and without
     # this a zone on the edge flapped take cover / cancel every ~19 s (national seed 1: 5,912 cancels).
     region_clear_confirm_s: float = 30.0
+    # A lost wide threat whose last credible region leaves a zone out cannot land there by its own last
+    # word: it no longer holds that zone (False: it holds it until its late impact time, as before).
+    region_lost_out_clears: bool = True
     # A new wide track's first clouds place the impact nowhere in time (infrared-only boost: 5-95 %
     # impact times spanning -600 to +3,500 s): while a live wide threat's impact-time spread exceeds
     # region_time_spread_ratio x its time to go, its region pre-alerts but orders no shelter, for at
