@@ -70,11 +70,39 @@ class LaunchEstimates:
     t_unix_s: FloatArray  # (N,)
     t_sigma_s: FloatArray  # (N,)
     cov_en_m2: FloatArray  # (N, 2, 2)
+    # From a track's boost fit (None: not computed; NaN rows: no fit, or the fit does not show the end of
+    # thrust). Burnout: time (Unix s), ECEF position (m) and velocity (m/s), and the (N, 7, 7) covariance
+    # of (time, position, velocity). Coasting state: ECEF position and velocity (N, 6) at the track's
+    # update time, with its (N, 6, 6) covariance (see ``boost_fit_states``).
+    burnout_t_unix_s: FloatArray | None = None  # (N,)
+    burnout_pos_ecef_m: FloatArray | None = None  # (N, 3)
+    burnout_vel_ecef_mps: FloatArray | None = None  # (N, 3)
+    burnout_cov: FloatArray | None = None  # (N, 7, 7)
+    fit_state_t_unix_s: FloatArray | None = None  # (N,)
+    fit_state_pos_ecef_m: FloatArray | None = None  # (N, 3)
+    fit_state_vel_ecef_mps: FloatArray | None = None  # (N, 3)
+    fit_state_cov: FloatArray | None = None  # (N, 6, 6)
 
     def select(self, idx: IntArray) -> LaunchEstimates:
         """The estimates at positions ``idx`` (in that order)."""
+
+        def pick(a: FloatArray | None) -> FloatArray | None:
+            return None if a is None else a[idx]
+
         return LaunchEstimates(
-            self.lat_deg[idx], self.lon_deg[idx], self.t_unix_s[idx], self.t_sigma_s[idx], self.cov_en_m2[idx]
+            self.lat_deg[idx],
+            self.lon_deg[idx],
+            self.t_unix_s[idx],
+            self.t_sigma_s[idx],
+            self.cov_en_m2[idx],
+            pick(self.burnout_t_unix_s),
+            pick(self.burnout_pos_ecef_m),
+            pick(self.burnout_vel_ecef_mps),
+            pick(self.burnout_cov),
+            pick(self.fit_state_t_unix_s),
+            pick(self.fit_state_pos_ecef_m),
+            pick(self.fit_state_vel_ecef_mps),
+            pick(self.fit_state_cov),
         )
 
 
@@ -92,6 +120,11 @@ class _History:
     dirty: bool = True
     t_estimated: float = -np.inf  # track time of the last estimate (s)
     job: _FitJob | None = None  # a boost fit in progress over several updates
+    fit: BoostFitState | None = None  # the last converged boost fit (for its burnout state)
+    states: tuple[BoostFitState, float, FitStates] | None = None  # cache: fit, evaluation time, states
+    was_boosting: bool = False  # the track's boost mode has been likely
+    burnout_fit: bool = False  # the final fit of this burnout (boost mode no longer likely) has begun
+    t_boosting: float = -np.inf  # track time of the newest update with the boost mode likely
 
 
 @dataclass
@@ -110,6 +143,7 @@ class _FitJob:
     alt: float
     next_start: int = 0
     best: OptimizeResult | None = None
+    revisit_s: float = 0.0  # longest revisit of the infrared sensors in the data (s)
 
 
 # Buffer row: t, kind (0 ray, 1 point), sensor origin or plot position (3), unit LOS (3), sigma,
@@ -299,11 +333,21 @@ class LaunchEstimator:
             if h.t and t - first <= self.window_s and t > h.t_checked and self._associate(h, first, t):
                 h.dirty = True
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
-            due = h.result is None or window_done or h.t[-1] - h.t_estimated >= self.refit_s
+            # The boost mode no longer likely after it was: the thrust has ended (for an infrared-only
+            # track, the plume's misses). Refit once with all data, as a final fit, so that the fit sees
+            # the coast after burnout and its burnout state is measured (issue 5: IR-only impact).
+            boosting = float(snapshot.mode_prob[i][0]) >= self.boost_threshold
+            if boosting:
+                h.was_boosting = True
+                h.burnout_fit = False
+                h.t_boosting = max(h.t_boosting, t)
+            burnt = h.was_boosting and not boosting and not h.burnout_fit
+            final = window_done or burnt
+            due = h.result is None or final or h.t[-1] - h.t_estimated >= self.refit_s
             if h.job is None and h.dirty and len(h.t) >= self.min_points and due:
                 # Rank: no estimate yet, then final fits, then the stalest; the snapshot order breaks ties.
-                rank = (h.result is not None, not window_done, -(h.t[-1] - h.t_estimated), i)
-                wanted.append((rank, i, tid, window_done))
+                rank = (h.result is not None, not final, -(h.t[-1] - h.t_estimated), i)
+                wanted.append((rank, i, tid, final))
         budget = max(self.max_fit_steps_per_update, 0)
         running = sorted((h.job.seq, tid) for tid, h in self.tracks.items() if h.job is not None)
         for _seq, tid in running[:budget]:
@@ -312,6 +356,7 @@ class LaunchEstimator:
         for _, _i, tid, final in sorted(wanted)[:budget]:
             h = self.tracks[tid]
             h.dirty = False
+            h.burnout_fit = h.burnout_fit or (h.was_boosting and final)
             h.t_estimated = h.t[-1]
             got = self._estimate(h, final=final)
             if isinstance(got, _FitJob):
@@ -319,11 +364,55 @@ class LaunchEstimator:
                 self._step(h)
             else:
                 h.result = got
+        bo = np.full((n, 7), np.nan)
+        bo_cov = np.full((n, 7, 7), np.nan)
+        st_t = np.full(n, np.nan)
+        st_x = np.full((n, 6), np.nan)
+        st_P = np.full((n, 6, 6), np.nan)
         for i, tid in enumerate(snapshot.track_ids):
-            res = self.tracks[tid].result
-            if res is not None:
-                out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = res
-        return LaunchEstimates(out_lat, out_lon, out_t, out_ts, out_cov)
+            h = self.tracks[tid]
+            if h.result is not None:
+                out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = h.result
+            if h.fit is not None:
+                t = float(snapshot.t_update_unix_s[i])
+                # Cached per fit and track time: a track's state time changes only with its updates.
+                if h.states is None or h.states[0] is not h.fit or h.states[1] != t:
+                    h.states = (h.fit, t, boost_fit_states(h.fit, t, burnout_by_unix_s=self._burnout_by(h)))
+                fs = h.states[2]
+                bo[i], bo_cov[i] = fs.burnout, fs.burnout_cov
+                if (
+                    float(snapshot.mode_prob[i][0]) < self.boost_threshold
+                ):  # coasting states of coasting tracks
+                    st_t[i], st_x[i], st_P[i] = fs.coast_t_unix_s, fs.coast_state, fs.coast_cov
+        return LaunchEstimates(
+            out_lat,
+            out_lon,
+            out_t,
+            out_ts,
+            out_cov,
+            bo[:, 0],
+            bo[:, 1:4],
+            bo[:, 4:7],
+            bo_cov,
+            st_t,
+            st_x[:, :3],
+            st_x[:, 3:],
+            st_P,
+        )
+
+    @staticmethod
+    def _burnout_by(h: _History) -> float | None:
+        """The time by which the thrust of a track's fitted boost has ended, when known: an infrared
+        sensor sees the object only while it is hot (thrusting, or just after burnout), so for a fit
+        to infrared lines of sight only whose newest ray is the plume's last sighting (within a revisit
+        of the track's last boosting update, so the early window did not cut the data short) the
+        thrust ended by that ray. None otherwise."""
+        fit = h.fit
+        if fit is None or not fit.ir_only or not h.was_boosting:
+            return None
+        if fit.t_last_unix_s < h.t_boosting - fit.revisit_s - 0.5:
+            return None
+        return fit.t_last_unix_s
 
     def _associate(self, h: _History, first_t: float, t_now: float) -> bool:
         """Give the track the nearest raw measurement of each scan inside its gate; True if any taken.
@@ -391,6 +480,14 @@ class LaunchEstimator:
             return
         h.job = None
         fit = boost_fit_result(job.frame, job.best)
+        cov = boost_fit_parameter_cov(job.best) if fit is not None and job.best is not None else None
+        h.fit = None
+        if fit is not None and cov is not None:
+            ir_only = job.data.pt_t.size == 0
+            t_last = max(
+                float(np.max(job.data.ray_t, initial=-np.inf)), float(np.max(job.data.pt_t, initial=-np.inf))
+            )
+            h.fit = BoostFitState(job.frame, fit[1], cov, t_last, ir_only, job.revisit_s)
         if fit is not None:
             h.theta = fit[1]
             h.result = fit[0]
@@ -441,7 +538,8 @@ class LaunchEstimator:
                     x[0, :3], x[0, 3:6], float(t[0]), terrain=self.terrain, warm=h.theta, multi_start=final
                 )
                 self._job_seq += 1
-                return _FitJob(self._job_seq, data, frame, t, x, P, alt)
+                revisit = float(np.max(mm[ray, 10], initial=0.0))
+                return _FitJob(self._job_seq, data, frame, t, x, P, alt, revisit_s=revisit)
         return self._template(t, x, P, alt)
 
     def _post_burnout(
@@ -1009,6 +1107,42 @@ def boost_model_positions(
     Hermite interpolated. Before launch the position is the launch point.
     """
     th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+    tq, T, S, p0, _ = _boost_model_nodes(
+        th, np.asarray(t_rel_s, dtype=np.float64), lat0_rad, lon0_rad, alt0_m
+    )
+    p, _ = _hermite(T, S, tq, velocity=False)
+    return np.where((tq < 0.0)[..., None], p0[:, None, :], p)
+
+
+def boost_model_states(
+    theta: FloatArray, t_rel_s: FloatArray, lat0_rad: float, lon0_rad: float, alt0_m: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Model states of K parameter sets (same model and arguments as :func:`boost_model_positions`).
+
+    Returns the ECEF position (K, M, 3) m and velocity (K, M, 3) m/s at times ``t_rel_s`` (M,) (s after
+    t_ref; the pad and zero velocity before launch), and each set's burnout state (K, 7): time (s after
+    t_ref), ECEF position (m) and velocity (m/s) at the end of thrust (an integration node).
+    """
+    th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+    tq, T, S, p0, j_bo = _boost_model_nodes(
+        th, np.asarray(t_rel_s, dtype=np.float64), lat0_rad, lon0_rad, alt0_m
+    )
+    p, v = _hermite(T, S, tq, velocity=True)
+    assert v is not None
+    pre = (tq < 0.0)[..., None]
+    p = np.where(pre, p0[:, None, :], p)
+    v = np.where(pre, 0.0, v)
+    t_l = th[:, 2]
+    burnout = np.concatenate([(t_l + T[:, j_bo])[:, None], S[:, j_bo]], axis=1)
+    return p, v, burnout
+
+
+def _boost_model_nodes(
+    th: FloatArray, t_rel_s: FloatArray, lat0_rad: float, lon0_rad: float, alt0_m: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, int]:
+    """Integrate the boost model (see :func:`boost_model_positions`) of parameter sets th (K, 8) over
+    the times t_rel_s (M,): query times since launch (K, M), node times since launch (K, S), node
+    states (K, S, 6), pads (K, 3) and the node index of the end of thrust."""
     k = th.shape[0]
     e, n, t_l, az, loft, a0, q, tb = _unpack(th)
     tb = np.maximum(tb, _RISE_S + _PITCH_S + 1.0)
@@ -1031,6 +1165,7 @@ def boost_model_positions(
         (n_turn, tb - _RISE_S - _PITCH_S, 2),
         (n_coast, coast, 3),
     ]
+    j_burnout = phases[0][0] + phases[1][0] + phases[2][0]
 
     def deriv(s: FloatArray, tau: FloatArray, phase: int) -> FloatArray:
         r, v = s[:, :3], s[:, 3:]
@@ -1077,7 +1212,15 @@ def boost_model_positions(
             nodes_s.append(s)
     T = np.stack(nodes_t, axis=1)  # (K, S)
     S = np.stack(nodes_s, axis=1)  # (K, S, 6)
-    tq = np.asarray(t_rel_s, dtype=np.float64)[None, :] - t_l[:, None]  # (K, M) time since launch
+    tq = t_rel_s[None, :] - t_l[:, None]  # (K, M) time since launch
+    return tq, T, S, p0, j_burnout
+
+
+def _hermite(
+    T: FloatArray, S: FloatArray, tq: FloatArray, *, velocity: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """Cubic Hermite interpolation of node states S (K, S, 6) at node times T (K, S) to query times
+    tq (K, M): positions (K, M, 3) and, with ``velocity``, their time derivative (K, M, 3)."""
     # Node index left of each query time, per parameter set (searchsorted "right" - 1 on each row).
     j = np.clip((T[:, None, :] <= tq[:, :, None]).sum(axis=2) - 1, 0, T.shape[1] - 2)  # (K, M)
     t0 = np.take_along_axis(T, j, axis=1)
@@ -1093,7 +1236,15 @@ def boost_model_positions(
     h11 = u**3 - u**2
     hs = hseg[..., None]
     p = h00 * S0[..., :3] + h10 * hs * S0[..., 3:] + h01 * S1[..., :3] + h11 * hs * S1[..., 3:]
-    return np.where((tq < 0.0)[..., None], p0[:, None, :], p)
+    if not velocity:
+        return p, None
+    # d/dt of the same polynomial: the basis derivatives over the segment length.
+    d00 = (6 * u**2 - 6 * u) / hs
+    d10 = 3 * u**2 - 4 * u + 1
+    d01 = (-6 * u**2 + 6 * u) / hs
+    d11 = 3 * u**2 - 2 * u
+    v = d00 * S0[..., :3] + d10 * S0[..., 3:] + d01 * S1[..., :3] + d11 * S1[..., 3:]
+    return p, v
 
 
 def _residuals(
@@ -1235,13 +1386,10 @@ def boost_fit_better(best: OptimizeResult | None, res: OptimizeResult | None) ->
     return res if best is None or res.cost < best.cost else best
 
 
-def boost_fit_result(
-    frame: BoostFitFrame, best: OptimizeResult | None
-) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
-    """The launch estimate (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) and parameters (8,) of
-    the best run, or None when there is none or it is not finite."""
-    if best is None or not np.isfinite(best.x).all():
-        return None
+def boost_fit_parameter_cov(best: OptimizeResult) -> FloatArray | None:
+    """Covariance (8, 8) of a boost fit's parameters: (J^T J)^+ scaled by the reduced chi-square when
+    it exceeds 1 (model error; Bevington & Robinson, Data Reduction and Error Analysis, 3rd ed., 8.5),
+    None when it cannot be formed."""
     J = best.jac
     r = best.fun
     dof = max(r.size - _N_PAR, 1)
@@ -1249,6 +1397,19 @@ def boost_fit_result(
     try:
         C = np.linalg.pinv(J.T @ J) * scale
     except np.linalg.LinAlgError:
+        return None
+    return np.asarray(C, dtype=np.float64) if np.isfinite(C).all() else None
+
+
+def boost_fit_result(
+    frame: BoostFitFrame, best: OptimizeResult | None
+) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
+    """The launch estimate (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) and parameters (8,) of
+    the best run, or None when there is none or it is not finite."""
+    if best is None or not np.isfinite(best.x).all():
+        return None
+    C = boost_fit_parameter_cov(best)
+    if C is None:
         return None
     th = best.x
     lat0, lon0, alt0 = frame.lat0_rad, frame.lon0_rad, frame.alt0_m
@@ -1307,3 +1468,102 @@ def _residuals_and_jacobian(
     th[1:] += np.diag(step)
     r = _residuals(th, data, t_ref, lat0, lon0, alt0)
     return r[0], np.asarray(((r[1:] - r[0]) / step[:, None]).T, dtype=np.float64)
+
+
+# --- burnout and coasting state from the boost fit -------------------------------------------------------
+# The fit pins the whole powered arc with 8 parameters, so its state at and after burnout is much tighter
+# than an infrared-only filter's, whose thrust is a random walk (issue 5: IR-only impact). Its parameter
+# covariance is carried to the state by Stirling interpolation (divided differences; Norgaard, Poulsen,
+# Ravn, Automatica 36(11), 2000, DD1 with h^2 = 3, the Gaussian kurtosis): central differences along the
+# columns of a square root of the parameter covariance, PSD by construction and robust to the bounded
+# parameters that a sigma point far in a tail would leave.
+_DD_H = math.sqrt(3.0)
+# The thrust must have ended at least this many sigmas of the fitted burnout time before the newest
+# fitted measurement (the data show the coast, so the burn time is measured, not extrapolated) and before
+# the time of the coasting state.
+_BURNOUT_MARGIN_SIGMA = 3.0
+# Model-error floor (1 sigma) of the fitted state: the drag-free constant-thrust model with generic rise
+# and pitch-over times against a real ascent (drag of 1-3 m/s^2 at 20-40 km absorbed into the thrust,
+# staging, steering).
+_FIT_STATE_FLOOR_POS_M = 300.0
+_FIT_STATE_FLOOR_VEL_MPS = 15.0
+
+
+@dataclass(frozen=True)
+class BoostFitState:
+    """One converged boost fit kept for its state: frame, parameters (8,), parameter covariance
+    (8, 8), the time (Unix s) of the newest measurement it fitted, whether it fitted infrared lines of
+    sight only, and the longest revisit (s) of their sensors."""
+
+    frame: BoostFitFrame
+    theta: FloatArray
+    cov: FloatArray
+    t_last_unix_s: float
+    ir_only: bool = False  # fitted to infrared lines of sight only
+    revisit_s: float = 0.0  # longest revisit of the infrared sensors in the data (s)
+
+
+@dataclass(frozen=True)
+class FitStates:
+    """States implied by a boost fit (SI units, ECEF). ``burnout`` (7,): burnout time (Unix s), position
+    (m), velocity (m/s) with covariance ``burnout_cov`` (7, 7); ``coast_state`` (6,) position and velocity at
+    ``coast_t_unix_s`` with covariance ``coast_cov`` (6, 6), NaN when the fit does not show the thrust
+    ended by then (see :func:`boost_fit_states`)."""
+
+    burnout: FloatArray
+    burnout_cov: FloatArray
+    coast_t_unix_s: float
+    coast_state: FloatArray
+    coast_cov: FloatArray
+
+
+def boost_fit_states(
+    fit: BoostFitState, t_eval_unix_s: float, *, burnout_by_unix_s: float | None = None
+) -> FitStates:
+    """Burnout state of a boost fit and its coasting state at ``t_eval_unix_s``, with covariances.
+
+    The model (:func:`boost_model_states`) is integrated for the fitted parameters and for the
+    parameters moved by +-h along each column of a square root of their covariance; state means are
+    the centre's, covariances sum (f(+) - f(-))(f(+) - f(-))^T / (4 h^2) over the columns (DD1,
+    Norgaard et al. 2000), plus a model-error floor on position and velocity.
+
+    ``burnout_by_unix_s``: the thrust is known to have ended by then (an infrared-only track whose
+    plume was seen until then: a sensor sees the object only while it is hot), so each parameter set's
+    burn time is cut there. Without it the burn time is only measured when the fit saw the coast, so
+    the coasting state is given only when the thrust ended ``_BURNOUT_MARGIN_SIGMA`` sigmas of the
+    burnout time before the newest fitted measurement. Either way it needs ``t_eval_unix_s`` after
+    the thrust; otherwise the coasting state is NaN.
+    """
+    fr = fit.frame
+    lam, vec = np.linalg.eigh(0.5 * (fit.cov + fit.cov.T))
+    root = vec * np.sqrt(np.maximum(lam, 0.0))  # columns: a square root of the covariance
+    th = np.concatenate([fit.theta[None], fit.theta[None] + _DD_H * root.T, fit.theta[None] - _DD_H * root.T])
+    if burnout_by_unix_s is not None:
+        # Burn time (10 s units) of each set cut at the known end of thrust, relative to its launch.
+        th[:, 7] = np.minimum(th[:, 7], (burnout_by_unix_s - fr.t_ref_unix_s - th[:, 2]) / 10.0)
+    t_rel = np.array([t_eval_unix_s - fr.t_ref_unix_s])
+    pos, vel, bo = boost_model_states(th, t_rel, fr.lat0_rad, fr.lon0_rad, fr.alt0_m)
+    bo = bo.copy()
+    bo[:, 0] += fr.t_ref_unix_s
+    n = fit.theta.size
+
+    def dd1(f: FloatArray) -> FloatArray:
+        d = f[1 : n + 1] - f[n + 1 :]
+        return np.asarray(d.T @ d / (4.0 * _DD_H**2), dtype=np.float64)
+
+    floor = np.array([_FIT_STATE_FLOOR_POS_M] * 3 + [_FIT_STATE_FLOOR_VEL_MPS] * 3) ** 2
+    bo_cov = dd1(bo)
+    bo_cov[1:, 1:] += np.diag(floor)
+    if burnout_by_unix_s is not None:
+        ended = float(np.max(bo[:, 0]))  # every set's thrust has ended by this time
+        measured = True
+    else:
+        ended = float(bo[0, 0]) + _BURNOUT_MARGIN_SIGMA * math.sqrt(max(float(bo_cov[0, 0]), 0.0))
+        measured = ended <= fit.t_last_unix_s
+    coast_state = np.full(6, np.nan)
+    coast_cov = np.full((6, 6), np.nan)
+    if measured and ended <= t_eval_unix_s and np.isfinite(bo_cov).all():
+        x6 = np.concatenate([pos[:, 0], vel[:, 0]], axis=1)  # (2n + 1, 6)
+        coast_state = x6[0].copy()
+        coast_cov = dd1(x6) + np.diag(floor)
+    return FitStates(bo[0].copy(), bo_cov, float(t_eval_unix_s), coast_state, coast_cov)
