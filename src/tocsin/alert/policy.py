@@ -19,8 +19,10 @@ changes per zone (algorithms.md section 8.6, domain.md sections 3-4):
   short observed-landing hold when the track was followed down to its impact). A lost track never ends
   a warning silently: it counts as landing at its last predicted late impact time. A wide threat (the
   credible-region rule) lands, for each zone, at that zone's own latest plausible impact time (plus the
-  short ``region_hold_s``), and clears the zones its latest credible region leaves out. A newly joined threat
-  that would not warn the zone by itself (and is not near its deadline) does not hold the episode open.
+  short ``region_hold_s``), and clears the zones its latest credible region leaves out (live or lost). A
+  newly joined threat that would not warn the zone by itself (and is not near its deadline) does not hold
+  the episode open; a wide threat holds a zone's shelter only from ``release_guard_s`` before its region
+  deadline for that zone (before that it warrants a pre-alert, and the region rule orders shelter anew).
 
 No clock: time is the ``t_unix_s`` passed to ``step`` (newest measurement). State is plain data:
 ``state()`` returns JSON-ready dicts and lists, ``AlertPolicy.from_state`` restores it exactly.

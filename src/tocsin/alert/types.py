@@ -177,7 +177,9 @@ class AlertConfig:
       predicted late impact) holds only ``hold_observed_landing_s`` (the class hold covers a landing that was
       not seen). With ``release_unwarranted``, a threat that joined the episode but would not warn the zone
       now (p below the cost-loss floor and its deadline more than ``release_guard_s`` away) does not hold it
-      open.
+      open; likewise a wide threat whose region deadline for the zone is more than ``release_guard_s`` away
+      does not hold a take-cover, and (``region_lost_out_clears``) a lost wide threat whose last region
+      leaves the zone out does not hold it at all.
     Posture: thresholds (theta, pre-alert) multiplied by ``posture_scale``; ``imminent`` orders
       take_cover when ``imminent_orders_shelter``.
     """
