@@ -626,6 +626,19 @@ def ballistic_consistent(
     return bool(float(np.mean(d2)) / 3.0 < gate)
 
 
+def _sigma_points(x: FloatArray, P: FloatArray, ut_lambda: float) -> tuple[FloatArray, FloatArray] | None:
+    """Unscented sigma points (2n + 1, n) and weights of N(x, P) (Julier & Uhlmann 1997, scaling
+    lambda = ``ut_lambda``); None when P is not positive definite."""
+    nd = x.shape[0]
+    try:
+        L = np.linalg.cholesky(P) * math.sqrt(nd + ut_lambda)
+    except np.linalg.LinAlgError:
+        return None
+    w = np.full(2 * nd + 1, 0.5 / (nd + ut_lambda))
+    w[0] = ut_lambda / (nd + ut_lambda)
+    return np.vstack([x, x + L.T, x - L.T]), w
+
+
 def ballistic_back_extrapolation(
     t_unix_s: float, x: FloatArray, P: FloatArray, *, launch_alt_m: float = 0.0, ut_lambda: float = 1.0
 ) -> tuple[float, float, float, float, FloatArray] | None:
@@ -634,14 +647,10 @@ def ballistic_back_extrapolation(
     Returns (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) or None when the back-propagation does
     not reach the launch height. Unscented transform, sigma points integrated backward in time.
     """
-    nd = 7
-    try:
-        L = np.linalg.cholesky(P) * math.sqrt(nd + ut_lambda)
-    except np.linalg.LinAlgError:
+    pts = _sigma_points(x, P, ut_lambda)
+    if pts is None:
         return None
-    sig = np.vstack([x, x + L.T, x - L.T])
-    w = np.full(2 * nd + 1, 0.5 / (nd + ut_lambda))
-    w[0] = ut_lambda / (nd + ut_lambda)
+    sig, w = pts
     hit = propagate_batch_to_ground(
         sig[:, :6], np.exp(sig[:, 6]), ground_alt_m=launch_alt_m, backward=True, max_time_s=900.0
     )
@@ -833,14 +842,10 @@ def post_burnout_launch(
     points and ascents, the spread over both plus a model floor; None when no ascent fits the arc.
     """
     tab = table if table is not None else burnout_table()
-    nd = 7
-    try:
-        L = np.linalg.cholesky(P) * math.sqrt(nd + ut_lambda)
-    except np.linalg.LinAlgError:
+    pts = _sigma_points(x, P, ut_lambda)
+    if pts is None:
         return None
-    sig = np.vstack([x, x + L.T, x - L.T])
-    w_ut = np.full(2 * nd + 1, 0.5 / (nd + ut_lambda))
-    w_ut[0] = ut_lambda / (nd + ut_lambda)
+    sig, w_ut = pts
     # Arcs flown back in time, to below the lowest burnout height (climbing in forward time) or the cap.
     beta = np.exp(sig[:, 6])
     floor = launch_alt_m + _BO_MIN_ALT_M
