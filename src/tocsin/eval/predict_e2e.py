@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tocsin._types import FloatArray, IntArray
-from tocsin.geo.frames import ecef_to_enu, geodetic_deg_to_ecef
+from tocsin.geo.frames import altitude_fast_m, ecef_to_enu, geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_forward_deg
 from tocsin.physics.aim import aim_many
 from tocsin.physics.flight import fly
@@ -66,7 +66,7 @@ class RadarDraw:
     alt_m: float
     sigma_range_m: float
     sigma_angle_rad: float
-    sigma_range_rate_mps: float
+    sigma_range_rate_mps: float | None  # None: a radar without Doppler
     pd: float = 0.95
     clutter_per_scan: float = 1.0
     max_range_m: float = 1.0e6
@@ -193,6 +193,9 @@ class E2EResult:
     state_nees6: FloatArray  # (R, T) NEES of the track's position and velocity at its update time
     mode_prob: FloatArray  # (R, T, 3)
     status: IntArray  # (R, T) prediction status (types.STATUS_*), -1 without a track
+    state_err: FloatArray  # (R, T, 7) track state minus truth at its update time (ln beta: minus flown)
+    state_cov: FloatArray  # (R, T, 7, 7) track covariance
+    alt_m: FloatArray  # (R, T) true altitude at the track's update time
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -253,9 +256,9 @@ def _track_run(
     vals = det.values
     for k in range(st.shape[0]):
         rows = vals[bounds[k] : bounds[k + 1]]
-        z = np.column_stack(
-            [rows[:, 0], np.radians(rows[:, 1]), np.radians(rows[:, 2]), rows[:, 3]]
-        )
+        z = np.column_stack([rows[:, 0], np.radians(rows[:, 1]), np.radians(rows[:, 2]), rows[:, 3]])
+        if case.radar.sigma_range_rate_mps is None:
+            z = z[:, :3]
         trk.process(ScanInput("r1", float(st[k]), z))
         j = want.get(k)
         if j is None:
@@ -302,6 +305,9 @@ def run_e2e(
         state_nees6=np.full((n_r, n_t), np.nan),
         mode_prob=np.full((n_r, n_t, 3), np.nan),
         status=np.full((n_r, n_t), -1, dtype=np.int64),
+        state_err=np.full((n_r, n_t, 7), np.nan),
+        state_cov=np.full((n_r, n_t, 7, 7), np.nan),
+        alt_m=np.full((n_r, n_t), np.nan),
     )
     for j in range(n_t):
         runs = [r for r in range(n_r) if snaps[r][j] is not None]
@@ -316,6 +322,10 @@ def run_e2e(
         res.state_nees6[ri, j] = np.einsum(
             "ni,ni->n", e6, np.linalg.solve(snap.P[:, 0:6, 0:6], e6[:, :, None])[:, :, 0]
         )
+        beta_true = np.array([cases[r].beta_kg_m2 for r in runs])
+        res.state_err[ri, j] = np.concatenate([e6, (snap.x[:, 6] - np.log(beta_true))[:, None]], axis=1)
+        res.state_cov[ri, j] = snap.P
+        res.alt_m[ri, j] = altitude_fast_m(truth_r)
         res.lnbeta[ri, j, 0] = snap.x[:, 6]
         res.lnbeta[ri, j, 1] = np.sqrt(snap.P[:, 6, 6])
         res.mode_prob[ri, j] = snap.mode_prob
