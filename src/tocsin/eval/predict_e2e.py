@@ -339,7 +339,9 @@ def run_e2e(
         res.cov_en_m2[ri, j] = pr.impact_cov_en_m2
         res.t_sigma_s[ri, j] = pr.impact_t_sigma_s
         with np.errstate(invalid="ignore"):
-            ok = np.isfinite(pr.impact_cov_en_m2).all(axis=(1, 2)) & np.isfinite(en).all(axis=1)
+            ok = np.asarray(
+                np.isfinite(pr.impact_cov_en_m2).all(axis=(1, 2)) & np.isfinite(en).all(axis=1), dtype=bool
+            )
         cov = np.where(ok[:, None, None], pr.impact_cov_en_m2, np.eye(2))
         e = np.where(ok[:, None], en, 0.0)
         n2 = np.einsum("ni,ni->n", e, np.linalg.solve(cov, e[:, :, None])[:, :, 0])

@@ -502,12 +502,12 @@ def _collapsed_axis_guard(cov: FloatArray, z: FloatArray, w: FloatArray) -> Floa
     ``z`` (K, M, 3) are the sigma points' (east m, north m, time s) about the centre point; ``w`` (M,).
     """
     d = z - z[:, :1, :]
-    good = np.isfinite(d).all(axis=-1)
+    good = np.asarray(np.isfinite(d).all(axis=-1), dtype=bool)
     ww = np.where(good, np.broadcast_to(w, good.shape), 0.0)
     ww[:, 0] = 0.0
     d = np.where(good[..., None], d, 0.0)
     mod = np.einsum("km,kmi,kmj->kij", ww, d, d)
-    ok = np.isfinite(cov).all(axis=(1, 2))
+    ok = np.asarray(np.isfinite(cov).all(axis=(1, 2)), dtype=bool)
     std_min = np.linalg.eigvalsh(np.where(ok[:, None, None], cov, np.eye(3))[:, :2, :2])[:, 0]
     mod_min = np.linalg.eigvalsh(mod[:, :2, :2])[:, 0]
     collapsed = ok & (std_min < UT_COLLAPSE_FRACTION * mod_min)
