@@ -70,8 +70,9 @@ class LaunchEstimates:
     t_unix_s: FloatArray  # (N,)
     t_sigma_s: FloatArray  # (N,)
     cov_en_m2: FloatArray  # (N, 2, 2)
-    # From a track's boost fit (None: not computed; NaN rows: no fit, or the fit does not show the end of
-    # thrust). Burnout: time (Unix s), ECEF position (m) and velocity (m/s), and the (N, 7, 7) covariance
+    # From a track's boost fit (None: not computed; NaN rows: no fit, the fit does not show the end of
+    # thrust, or the track is boosting or its filter velocity already tighter than any fit can be).
+    # Burnout: time (Unix s), ECEF position (m) and velocity (m/s), and the (N, 7, 7) covariance
     # of (time, position, velocity). Coasting state: ECEF position and velocity (N, 6) at the track's
     # update time, with its (N, 6, 6) covariance (see ``boost_fit_states``).
     burnout_t_unix_s: FloatArray | None = None  # (N,)
@@ -373,17 +374,22 @@ class LaunchEstimator:
             h = self.tracks[tid]
             if h.result is not None:
                 out_lat[i], out_lon[i], out_t[i], out_ts[i], out_cov[i] = h.result
-            if h.fit is not None:
+            # The fit's states serve only coasting tracks whose filter velocity is looser than the fit's
+            # model floor can ever be (``fuse_fit_states`` takes the tighter): a radar track's filter
+            # beats any fit, and a boosting one is not fused. 17 boost-model runs per new fit or track
+            # time otherwise cost ~35 ms per track per cycle (national: launch stage 226 s -> 2 s).
+            if (
+                h.fit is not None
+                and float(snapshot.mode_prob[i][0]) < self.boost_threshold
+                and float(np.trace(snapshot.P[i][3:6, 3:6])) > 3.0 * _FIT_STATE_FLOOR_VEL_MPS**2
+            ):
                 t = float(snapshot.t_update_unix_s[i])
                 # Cached per fit and track time: a track's state time changes only with its updates.
                 if h.states is None or h.states[0] is not h.fit or h.states[1] != t:
                     h.states = (h.fit, t, boost_fit_states(h.fit, t, burnout_by_unix_s=self._burnout_by(h)))
                 fs = h.states[2]
                 bo[i], bo_cov[i] = fs.burnout, fs.burnout_cov
-                if (
-                    float(snapshot.mode_prob[i][0]) < self.boost_threshold
-                ):  # coasting states of coasting tracks
-                    st_t[i], st_x[i], st_P[i] = fs.coast_t_unix_s, fs.coast_state, fs.coast_cov
+                st_t[i], st_x[i], st_P[i] = fs.coast_t_unix_s, fs.coast_state, fs.coast_cov
         return LaunchEstimates(
             out_lat,
             out_lon,
