@@ -203,6 +203,10 @@ class AlertPolicy:
         )
         self._posture_scale = np.array([self.config.posture_scale.get(p, 1.0) for p in POSTURES])
         self._kinds = [k or "" for k in self.zones.kind]
+        # Per zone: how long before an impact the take-cover decision must be taken (s): shelter time,
+        # dissemination delay and decision margin. A deadline is an earliest impact time minus this.
+        c = self.config
+        self._lead_s = self.zones.shelter_s + c.dissemination_delay_s + c.decision_margin_s
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict[str, Any]:
@@ -485,7 +489,7 @@ class AlertPolicy:
         scale = self._posture_scale[self.posture]
         p_pre = c.p_pre_alert_on * scale
         shelter = self.zones.shelter_s
-        deadline = t_early - shelter - c.dissemination_delay_s - c.decision_margin_s
+        deadline = t_early - self._lead_s
         # Take-cover threshold falling with time to the zone's deadline (algorithms.md 8.1/8.6: p
         # sharpens as t_go falls, so far from the deadline a low p is mostly an unrefined cloud):
         # theta_far_factor x the floor while the deadline is >= theta_ramp_s away, the cost-loss floor
@@ -506,7 +510,7 @@ class AlertPolicy:
         t_reg, reg_who = self._region_view(t)
         deferred = self._deferred(t)
         t_reg_tc = self._region_view(t, deferred)[0] if deferred else t_reg
-        reg_deadline = t_reg_tc - shelter - c.dissemination_delay_s - c.decision_margin_s
+        reg_deadline = t_reg_tc - self._lead_s
         by_region = np.isfinite(t_reg_tc) & (t >= reg_deadline)
         by_time = by_time | by_region
         by_posture = (self.posture == _IMMINENT) & c.imminent_orders_shelter
@@ -723,12 +727,7 @@ class AlertPolicy:
                         # Before that it would not order shelter by itself, so it does not hold a shelter
                         # that others opened; the region rule orders it anew at its deadline. (A pre-alert
                         # over the region is what it warrants until then, and it keeps that.)
-                        reg_deadline = (
-                            float(reg[1][k])
-                            - float(self.zones.shelter_s[z])
-                            - c.dissemination_delay_s
-                            - c.decision_margin_s
-                        )
+                        reg_deadline = float(reg[1][k]) - float(self._lead_s[z])
                         if not (tc and c.release_unwarranted and t < reg_deadline - c.release_guard_s):
                             return
                     else:

@@ -135,9 +135,6 @@ class TrackerConfig:
     ir_burnout_update: bool = True
 
 
-BOOST_MODE = MODE_NAMES.index("boost")
-
-
 def thrust_plausibility(x: FloatArray, P: FloatArray) -> FloatArray:
     """Plausibility factor in [0, 1] of boost-mode states x (B, NX) with covariances P (B, NX, NX).
 
@@ -713,9 +710,7 @@ class Tracker:
         self.counters["numerical_reject"] += int(np.sum(~ok))
         at, xn, Pn, ll = at[ok], xn[ok], Pn[ok], ll[ok]
         # Mode probabilities: mu_j ∝ L_j cbar_j (Bar-Shalom et al. 2001, eq. 11.6.6-15)
-        w = tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True))
-        if self.config.boost_forward_thrust:
-            w[:, BOOST_MODE] *= thrust_plausibility(xn[:, BOOST_MODE], Pn[:, BOOST_MODE])
+        w = self._weigh_thrust(tr.mu[at] * np.exp(ll - ll.max(axis=1, keepdims=True)), xn, Pn)
         if isinstance(sensor, IrModel):
             # IR sees thrusting objects: a hit is mode evidence where it is the only evidence (a
             # track with radar updates has its modes from the radar's kinematics).
@@ -785,12 +780,11 @@ class Tracker:
         Sy = np.linalg.solve(S, yb_f[:, :, None])[:, :, 0]
         _, logdet = np.linalg.slogdet(S)
         ll_all = (-0.5 * (np.einsum("bi,bi->b", yb_f, Sy) + logdet)).reshape(tracks.shape[0], K)
-        w = tr.mu[tracks] * np.exp(ll_all - ll_all.max(axis=1, keepdims=True))
-        if self.config.boost_forward_thrust:
-            xb = x_new.reshape(tracks.shape[0], K, NX)[:, BOOST_MODE]
-            w[:, BOOST_MODE] *= thrust_plausibility(
-                xb, P_new.reshape(tracks.shape[0], K, NX, NX)[:, BOOST_MODE]
-            )
+        w = self._weigh_thrust(
+            tr.mu[tracks] * np.exp(ll_all - ll_all.max(axis=1, keepdims=True)),
+            x_new.reshape(tracks.shape[0], K, NX),
+            P_new.reshape(tracks.shape[0], K, NX, NX),
+        )
         mu = np.maximum(w / w.sum(axis=1, keepdims=True), 1e-6)
         out.xm[tracks] = x_new.reshape(tracks.shape[0], K, NX)
         out.Pm[tracks] = P_new.reshape(tracks.shape[0], K, NX, NX)
@@ -854,6 +848,13 @@ class Tracker:
         pd = np.full(K, self.config.ir_pd_cold)
         pd[kf.BOOST] = sensor.pd
         return pd
+
+    def _weigh_thrust(self, w: FloatArray, xm: FloatArray, Pm: FloatArray) -> FloatArray:
+        """Mode weights w (B, K) with the boost mode's scaled by its thrust plausibility, from the
+        updated mode states xm (B, K, NX) and covariances Pm (B, K, NX, NX) (``boost_forward_thrust``)."""
+        if self.config.boost_forward_thrust:
+            w[:, kf.BOOST] *= thrust_plausibility(xm[:, kf.BOOST], Pm[:, kf.BOOST])
+        return w
 
     @staticmethod
     def _record_burnout(tr: _Tracks, seen: BoolArray) -> None:
