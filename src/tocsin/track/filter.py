@@ -141,6 +141,28 @@ def propagate(
     return xs, Ps
 
 
+def relax_lnbeta(
+    x: FloatArray, P: FloatArray, dt_s: FloatArray, prior: tuple[float, float], tau_s: float
+) -> tuple[FloatArray, FloatArray]:
+    """ln beta as an Ornstein-Uhlenbeck process towards its prior over dt_s (B,): x (B, NX), P (B, NX, NX).
+
+    Exact discretisation (Maybeck 1979, sec. 4.9): m <- mu0 + a (m - mu0), a = exp(-dt / tau), the
+    ln beta row and column of P scaled by a, and sigma0^2 (1 - a^2) added to its variance, so with no
+    drag information the estimate returns to the prior (mean mu0, sigma sigma0) with time constant tau.
+    Only for flight where the drag, hence ln beta, does not enter the other states' dynamics (above the
+    re-entry altitude): there the transition is block-diagonal and this step is exact.
+    """
+    a = np.exp(-np.maximum(np.asarray(dt_s, dtype=np.float64), 0.0) / tau_s)
+    mu0, sig0 = prior
+    xn = x.copy()
+    xn[:, 6] = mu0 + a * (x[:, 6] - mu0)
+    Pn = P.copy()
+    Pn[:, 6, :] *= a[:, None]
+    Pn[:, :, 6] *= a[:, None]
+    Pn[:, 6, 6] += sig0**2 * (1.0 - a**2)
+    return xn, Pn
+
+
 def ekf_update(
     x: FloatArray, P: FloatArray, y: FloatArray, H: FloatArray, R: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
