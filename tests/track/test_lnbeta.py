@@ -80,3 +80,21 @@ def test_updates_keep_lnbeta_inside_its_bounds() -> None:
     assert np.all(free.lnbeta[0, :, 0] > hi + 0.1)
     got = tight.lnbeta[0, :, 0]
     assert np.all(np.isfinite(got)) and np.all((got >= lo - 1e-9) & (got <= hi + 1e-9))
+
+
+def test_drag_scaled_q_vel_follows_the_drag_between_floor_and_cap() -> None:
+    """k2 a_drag^2 with a_drag = rho v^2 / (2 beta), US-1976 density: floor in vacuum, cap in dense air."""
+    from tocsin.geo.frames import geodetic_to_ecef
+    from tocsin.physics.atmosphere import density_kg_m3
+    from tocsin.track.filter import drag_scaled_q_vel
+
+    alts = np.array([150e3, 60e3, 10e3])
+    x = np.zeros((3, NX))
+    x[:, 0:3] = geodetic_to_ecef(np.full(3, 0.5), np.full(3, 0.7), alts)
+    x[:, 3] = 2000.0
+    x[:, 6] = math.log(5000.0)
+    q = drag_scaled_q_vel(x, np.full(3, 0.3), 0.04, 1e-3)
+    a60 = float(density_kg_m3(np.array([60e3]))[0]) * 2000.0**2 / (2.0 * 5000.0)
+    assert q[0] == 1e-3  # no air: J2 gravity and rotation are modelled
+    assert abs(q[1] - max(0.04 * a60**2, 1e-3)) < 1e-12
+    assert q[2] == 0.3  # dense air: the mode's own q_vel caps it

@@ -163,6 +163,22 @@ def relax_lnbeta(
     return xn, Pn
 
 
+def drag_scaled_q_vel(x: FloatArray, q_vel: FloatArray, k2_s: float, floor: float) -> FloatArray:
+    """Velocity noise density (B,) m^2/s^3 of coasting states x (B, NX): k2 a_drag^2, within [floor, q_vel].
+
+    The model error of coasting flight is drag error (density profile, beta drift, lift, attitude): a
+    relative error f of the drag acceleration a_drag = rho v^2 / (2 beta) with correlation time tau_c
+    is white noise of density q ~ 2 (f a_drag)^2 tau_c (Bar-Shalom et al. 2001, sec. 8.2.2, a Singer
+    acceleration as white noise); f = 10 %, tau_c = 2 s give k2 = 0.04 s. Above the sensible atmosphere
+    this falls to ``floor`` (J2 gravity and rotation are modelled), in dense air it is capped by the
+    mode's fixed q_vel.
+    """
+    alt = altitude_fast_m(x[:, 0:3])
+    a_drag = density_kg_m3(alt) * np.einsum("bi,bi->b", x[:, 3:6], x[:, 3:6]) / (2.0 * np.exp(x[:, 6]))
+    out: FloatArray = np.clip(k2_s * a_drag**2, floor, np.maximum(q_vel, floor))
+    return out
+
+
 def ekf_update(
     x: FloatArray, P: FloatArray, y: FloatArray, H: FloatArray, R: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
