@@ -126,9 +126,9 @@ class TrackerConfig:
     # Above reentry_alt_m the data carry no drag information; with a time constant here ln beta relaxes
     # to its prior there (``filter.relax_lnbeta``), so a beta learnt in the ascent (a body that later
     # separates) is not trusted at re-entry. Off by default: this simulator flies one body from burnout
-    # to impact, and relaxing cost accuracy (60 SRBM runs through the tracker, median miss at 120 s to
-    # go 299 -> 432 m at 300 s, 510 m at 60 s; al-asad-2020 shelter 5,804 -> 6,205 zone-s). Turn it on
-    # against separating threats.
+    # to impact, and relaxing cost accuracy (measured with the fixed q_vel and prior sigma 1.5: 60 SRBM
+    # runs through the tracker, median miss at 120 s to go 299 -> 432 m at 300 s, 510 m at 60 s;
+    # al-asad-2020 shelter 5,804 -> 6,205 zone-s). Turn it on against separating threats.
     lnbeta_relax_exo_s: float | None = None
     thrust_sigma0_mps2: float = 30.0  # initial thrust uncertainty in the boost mode
     max_speed_mps: float = 8000.0  # two-plot initiation speed bound
