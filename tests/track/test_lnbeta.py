@@ -1,5 +1,6 @@
-"""ln beta handling of the tracker: Ornstein-Uhlenbeck relaxation above the re-entry altitude and the
-physical bounds of an update (``filter.relax_lnbeta``, ``TrackerConfig.lnbeta_bounds``)."""
+"""ln beta and drag handling of the tracker: Ornstein-Uhlenbeck relaxation above the re-entry altitude,
+the physical bounds of an update, and the drag-scaled velocity noise (``filter.relax_lnbeta``,
+``TrackerConfig.lnbeta_bounds``, ``filter.drag_scaled_q_vel``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import math
 import numpy as np
 
 from tocsin.eval.predict_e2e import draw_cases, run_e2e
-from tocsin.track.filter import relax_lnbeta
+from tocsin.geo.frames import geodetic_to_ecef
+from tocsin.physics.atmosphere import density_kg_m3
+from tocsin.track.filter import drag_scaled_q_vel, relax_lnbeta
 from tocsin.track.models import NX
 from tocsin.track.tracker import TrackerConfig
 
@@ -84,9 +87,6 @@ def test_updates_keep_lnbeta_inside_its_bounds() -> None:
 
 def test_drag_scaled_q_vel_follows_the_drag_between_floor_and_cap() -> None:
     """k2 a_drag^2 with a_drag = rho v^2 / (2 beta), US-1976 density: floor in vacuum, cap in dense air."""
-    from tocsin.geo.frames import geodetic_to_ecef
-    from tocsin.physics.atmosphere import density_kg_m3
-    from tocsin.track.filter import drag_scaled_q_vel
 
     alts = np.array([150e3, 60e3, 10e3])
     x = np.zeros((3, NX))

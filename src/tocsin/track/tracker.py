@@ -360,6 +360,7 @@ class Tracker:
         self._q_vel = np.asarray(c.q_vel_m2_s3, dtype=np.float64)
         self._q_lnb = np.asarray(c.q_lnbeta_per_s, dtype=np.float64)
         self._q_thr = np.asarray(c.q_thrust_m2_s5, dtype=np.float64)
+        self._coasting_mode = np.arange(K) != kf.BOOST
         self._rates = np.stack(
             [
                 np.asarray(c.mode_rates_exo_per_s, dtype=np.float64),
@@ -673,8 +674,10 @@ class Tracker:
         q_v = np.tile(self._q_vel, n)
         k2 = self.config.q_vel_drag_k2_s
         if k2 is not None:
-            scaled = kf.drag_scaled_q_vel(x0.reshape(n * K, NX), q_v, k2, self.config.q_vel_drag_floor)
-            q_v = np.where(np.tile(np.arange(K) != kf.BOOST, n), scaled, q_v)
+            coast = np.tile(self._coasting_mode, n)
+            q_v[coast] = kf.drag_scaled_q_vel(
+                x0.reshape(n * K, NX)[coast], q_v[coast], k2, self.config.q_vel_drag_floor
+            )
         q_b = np.tile(self._q_lnb, n)
         q_a = np.tile(self._q_thr, n)
         xs, Ps = kf.propagate(
