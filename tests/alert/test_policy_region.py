@@ -306,3 +306,110 @@ def test_lost_wide_threat_whose_last_region_left_the_zone_out_no_longer_holds_it
         ]
         assert levels[0][1:] == ("take_cover", "credible_region"), levels
         assert levels[1][1] in ("cancel", "all_clear") and levels[1][0] < t_w - T0, levels
+
+
+# ---- radar watch (tocsin.zones.watch): negative information for lost wide threats -------------------
+
+
+def _watched_setup(max_range_m: float = 1_000_000.0):  # type: ignore[no-untyped-def]
+    from pyproj import Geod
+
+    from tocsin.ingest.sensors import SensorSet, make_radar
+    from tocsin.zones.watch import RadarWatch
+
+    zones = row_zones(7, shelter_s=90.0)
+    radar = make_radar(
+        "r1",
+        lat_deg=32.0,
+        lon_deg=35.0,
+        alt_m=0.0,
+        sigma_range_m=15.0,
+        sigma_az_deg=0.06,
+        sigma_el_deg=0.06,
+        min_range_m=5000.0,
+        max_range_m=max_range_m,
+        az_min_deg=20.0,
+        az_max_deg=140.0,
+        el_min_deg=1.0,
+        el_max_deg=80.0,
+        revisit_s=1.0,
+        pd=0.95,
+    )
+    ev = ThreatEvaluator(zones, watch=RadarWatch.build(SensorSet((radar,)), zones))
+    lon_l, lat_l, _ = Geod(ellps="WGS84").fwd(35.0, 32.0, 90.0, 1_300e3)  # launched 1,300 km east
+    return zones, ev, lat_l, lon_l
+
+
+def _run_watched(
+    alive_until_k: int, max_range_m: float = 1_000_000.0, live_until_k: int = 60, radar_updates: int = 0
+) -> list:  # type: ignore[type-arg]
+    import dataclasses
+
+    zones, ev, lat_l, lon_l = _watched_setup(max_range_m)
+    policy = AlertPolicy(zones, AlertConfig())
+    decisions = []
+    for k in range(0, 300):
+        t = T0 + k
+        e = _wide_eval(ev, t, False) if k >= live_until_k else None
+        if k < live_until_k:
+            cov = np.diag([60e3**2, 30e3**2])
+            pred = gaussian_predictions(
+                t,
+                ["T1"],
+                np.array([[4500.0, 0.0]]),
+                np.array([IMPACT_T]),
+                cov,
+                n_samples=200,
+                impact_t_sigma_s=5.0,
+            )
+            pred = dataclasses.replace(
+                pred,
+                launch_lat_deg=np.array([lat_l]),
+                launch_lon_deg=np.array([lon_l]),
+                energy_range_m=np.array([1_300e3]),
+                radar_updates=np.array([radar_updates]),
+            )
+            e = ev.evaluate(pred)
+        assert e is not None
+        e = dataclasses.replace(e, radars_alive_mask=1 if k < alive_until_k else 0)
+        decisions.extend(policy.step(t, e))
+        if k == 120:  # the saved state carries the watch: a restored policy decides the same
+            policy = AlertPolicy.from_state(zones, AlertConfig(), policy.state())
+    return decisions
+
+
+def test_radar_watch_holds_off_a_lost_wide_threats_shelter_while_the_radar_reports() -> None:
+    # Lost infrared threat (60 km cloud) over zones that a reporting radar watches towards the launch
+    # area: an object on its way would cross the radar's coverage >= lead (here ~230 s) before impact,
+    # so the region only pre-alerts; the radar's own track would order shelter if it came.
+    decisions = _run_watched(alive_until_k=300)
+    assert not [d for d in decisions if d.level == "take_cover"]
+    assert {d.zone for d in decisions if d.level == "pre_alert"} == set(row_zones(7).ids)
+
+
+def test_radar_watch_lapses_when_the_radar_stops_reporting() -> None:
+    # The radar goes silent at k = 150: the lost region orders shelter again, still by its deadline.
+    decisions = _run_watched(alive_until_k=150)
+    tc = [d for d in decisions if d.level == "take_cover"]
+    assert {d.zone for d in tc} == set(row_zones(7).ids)
+    assert all(d.rule == "credible_region" and d.t_unix_s >= T0 + 150 for d in tc)
+    assert all(d.t_unix_s + 3.0 <= IMPACT_T - 2.0 * 5.0 - 90.0 for d in tc)
+
+
+def test_radar_watch_shorter_than_the_zone_lead_changes_nothing() -> None:
+    # A radar reaching only ~250 km: lead (0.95 x 250 km - 1 km) / 3.6 km/s - 20 s ~ 45 s < 98 s
+    # (shelter + delay + margin): the region orders shelter as without any radar.
+    watched = [d for d in _run_watched(300, max_range_m=250e3) if d.level == "take_cover"]
+    blind = [d for d in _run_watched(0) if d.level == "take_cover"]
+    assert watched and [(d.zone, d.t_unix_s) for d in watched] == [(d.zone, d.t_unix_s) for d in blind]
+
+
+def test_radar_watch_holds_off_a_live_infrared_only_threat_but_never_a_radar_track() -> None:
+    # Live the whole time: fed by infrared only, the watch defers it as it would a lost one; once a
+    # radar has updated the track, its region orders shelter by the deadline as usual (a radar track
+    # must never be deferred by its own radar).
+    ir = _run_watched(alive_until_k=300, live_until_k=280)
+    assert not [d for d in ir if d.level == "take_cover"]
+    radar = [d for d in _run_watched(300, live_until_k=280, radar_updates=5) if d.level == "take_cover"]
+    assert {d.zone for d in radar} == set(row_zones(7).ids)
+    assert all(d.t_unix_s + 3.0 <= IMPACT_T - 2.0 * 5.0 - 90.0 for d in radar)

@@ -268,3 +268,16 @@ def test_globe_sized_or_timeless_clouds_become_no_impact_with_a_reason() -> None
     assert reason[0] == "" and "not summarisable" in reason[1] and "not summarisable" in reason[2]
     assert np.isnan(t[1:]).all() and np.isnan(lat[1:]).all() and np.isnan(cov[1:]).all()
     assert t[0] == 1300.0 and lat[0] == 33.0 and np.isnan(clouds[0][1:]).all() and not clouds[0][0].any()
+
+
+def test_radar_update_counts_pass_through_to_the_predictions() -> None:
+    # The radar watch (tocsin.zones.watch) needs to know which threats are infrared-only.
+    import dataclasses
+
+    snap, _, _ = _srbm_snapshot(n=3)
+    known = dataclasses.replace(snap, n_radar=np.array([0, 4, 0], dtype=np.int64))  # type: ignore[type-var]
+    p = predict_impacts(known, config=PredictConfig(n_samples=32))
+    assert p.radar_updates.tolist() == [0, 4, 0]
+    assert p.select(np.array([1, 2])).radar_updates.tolist() == [4, 0]
+    unknown = predict_impacts(snap, config=PredictConfig(n_samples=32))  # type: ignore[arg-type]
+    assert unknown.radar_updates.tolist() == [-1, -1, -1]

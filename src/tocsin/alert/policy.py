@@ -23,6 +23,13 @@ changes per zone (algorithms.md section 8.6, domain.md sections 3-4):
   newly joined threat that would not warn the zone by itself (and is not near its deadline) does not hold
   the episode open; a wide threat holds a zone's shelter only from ``release_guard_s`` before its region
   deadline for that zone (before that it warrants a pre-alert, and the region rule orders shelter anew).
+- radar watch (negative information, ``tocsin.zones.watch``): for a wide threat that is lost or fed by
+  infrared only, a zone that a reporting radar watches towards the threat's launch area cannot be
+  struck sooner than the watch lead after the object appears on that radar; until then the zone's
+  earliest time from that threat is max(earliest, now + lead). With a lead longer than the zone's
+  shelter + delay + margin the region only pre-alerts it (and holds no shelter): the radar's own track
+  warns if the object comes. A threat a radar has updated is never deferred; a radar that stops
+  reporting watches nothing.
 
 No clock: time is the ``t_unix_s`` passed to ``step`` (newest measurement). State is plain data:
 ``state()`` returns JSON-ready dicts and lists, ``AlertPolicy.from_state`` restores it exactly.
@@ -78,6 +85,9 @@ class ThreatMemory:
     # time (impact-time spread no wider than the time to go allows; see AlertConfig.region_defer_s).
     t_first_unix_s: float = math.nan
     timed: bool = True
+    # Fed by infrared only (no radar update) at its latest usable evaluation: the radar watch may defer
+    # its region while it is live too (a radar that tracks it makes it a radar track).
+    ir_only: bool = False
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -94,6 +104,7 @@ class ThreatMemory:
             "explained_by": self.explained_by,
             "t_first_unix_s": self.t_first_unix_s if math.isfinite(self.t_first_unix_s) else None,
             "timed": self.timed,
+            "ir_only": self.ir_only,
         }
 
 
@@ -130,18 +141,37 @@ def _from_opt_list(v: Sequence[float | None]) -> FloatArray:
     return np.array([math.nan if x is None else float(x) for x in v], dtype=np.float64)
 
 
-# A wide threat's credible region: zone indices (ascending), earliest and latest impact time per zone.
-Region = tuple[IntArray, FloatArray, FloatArray]
+# A wide threat's credible region: zone indices (ascending), earliest and latest impact time per zone,
+# radar-watch lead per zone (s, NaN: no radar watches it; tocsin.zones.watch) and the watching radars'
+# bit mask.
+Region = tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]
 
 
-def make_region(zones: Sequence[int], t_lo_unix_s: Sequence[float], t_hi_unix_s: Sequence[float]) -> Region:
-    """A region from per-zone lists (any order): zone indices ascending, times (Unix s) aligned."""
+def make_region(
+    zones: Sequence[int],
+    t_lo_unix_s: Sequence[float],
+    t_hi_unix_s: Sequence[float],
+    watch_lead_s: Sequence[float | None] | FloatArray | None = None,
+    watch_mask: Sequence[int] | IntArray | None = None,
+) -> Region:
+    """A region from per-zone lists (any order): zone indices ascending, times (Unix s), radar-watch
+    leads (s; None/NaN or omitted: unwatched) and radar masks (omitted: 0) aligned."""
     z = np.asarray(zones, dtype=np.int64).reshape(-1)
     order = np.argsort(z, kind="stable")
+    lead = (
+        np.full(z.size, np.nan)
+        if watch_lead_s is None
+        else np.array(
+            [math.nan if v is None else float(v) for v in np.asarray(watch_lead_s, dtype=object).reshape(-1)]
+        )
+    )
+    mask = np.zeros(z.size, dtype=np.int64) if watch_mask is None else np.asarray(watch_mask, dtype=np.int64)
     return (
         z[order],
         np.asarray(t_lo_unix_s, dtype=np.float64).reshape(-1)[order],
         np.asarray(t_hi_unix_s, dtype=np.float64).reshape(-1)[order],
+        lead.reshape(-1)[order],
+        mask.reshape(-1)[order],
     )
 
 
@@ -188,6 +218,8 @@ class AlertPolicy:
     region_out_since: dict[tuple[str, int], float] = field(init=False, default_factory=dict)
     next_episode: int = field(init=False, default=1)
     last_t_unix_s: float = field(init=False, default=-math.inf)
+    # Radars reporting at the last step (bit mask, ThreatEval.radars_alive_mask): only they can watch.
+    radars_alive_mask: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         n = len(self.zones)
@@ -226,8 +258,10 @@ class AlertPolicy:
             "ep_last_p": {str(z): dict(sorted(v.items())) for z, v in sorted(self.ep_last_p.items())},
             "threats": {k: m.to_record() for k, m in sorted(self.threats.items())},
             "regions": {
-                k: [z.tolist(), a.tolist(), b.tolist()] for k, (z, a, b) in sorted(self.regions.items())
+                k: [z.tolist(), a.tolist(), b.tolist(), _opt_list(w), m.tolist()]
+                for k, (z, a, b, w, m) in sorted(self.regions.items())
             },
+            "radars_alive_mask": self.radars_alive_mask,
             "region_out_since": [[k[0], k[1], v] for k, v in sorted(self.region_out_since.items())],
             "next_episode": self.next_episode,
             "last_t_unix_s": self.last_t_unix_s if math.isfinite(self.last_t_unix_s) else None,
@@ -276,9 +310,12 @@ class AlertPolicy:
                 v[1],
                 # A scalar latest time (states written before per-zone times) holds for every zone.
                 v[2] if isinstance(v[2], list) else [float(v[2])] * len(v[0]),
+                v[3] if len(v) > 3 else None,
+                v[4] if len(v) > 4 else None,
             )
             for k, v in state.get("regions", {}).items()
         }
+        p.radars_alive_mask = int(state.get("radars_alive_mask", 0))
         p.region_out_since = {(str(a), int(b)): float(v) for a, b, v in state.get("region_out_since", [])}
         p.next_episode = int(state["next_episode"])
         last = state["last_t_unix_s"]
@@ -302,6 +339,7 @@ class AlertPolicy:
     def _update_threats(self, t: float, ev: ThreatEval) -> None:
         c = self.config
         holds = hold_for_classes(ev.class_names, ev.class_prob, c)
+        ir_only = ev.ir_only_mask()
         seen = set()
         for i, tid in enumerate(ev.track_ids):
             seen.add(tid)
@@ -325,6 +363,7 @@ class AlertPolicy:
                 m.usable = True
                 m.boosting = bool(ev.boosting[i])
                 m.sigma_max_m = float(ev.sigma_max_m[i])
+                m.ir_only = bool(ir_only[i])
                 spread = float(ev.impact_t_late_unix_s[i] - ev.impact_t_early_unix_s[i])
                 t_go = float(ev.impact_t_unix_s[i]) - t
                 # Short flights are never deferred (t_go below region_defer_min_tgo_s: rockets, late finds).
@@ -354,10 +393,12 @@ class AlertPolicy:
             r_lo = ev.region_t_early_unix_s[sel]
             # Never before the zone's earliest time (a degenerate time plane).
             r_hi = np.maximum(ev.region_late_unix_s()[sel], r_lo)
+            r_w, r_m = ev.watch_lead()[sel], ev.watch_mask()[sel]
             order = np.lexsort((r_zone, r_thr))
             r_thr, r_zone, r_lo, r_hi = r_thr[order], r_zone[order], r_lo[order], r_hi[order]
+            r_w, r_m = r_w[order], r_m[order]
             for i, a, b in _runs(r_thr):
-                self.regions[ev.track_ids[i]] = (r_zone[a:b], r_lo[a:b], r_hi[a:b])
+                self.regions[ev.track_ids[i]] = (r_zone[a:b], r_lo[a:b], r_hi[a:b], r_w[a:b], r_m[a:b])
         has_region = np.bincount(ev.region_threat, minlength=len(ev.track_ids)) > 0
         for i, tid in enumerate(ev.track_ids):
             if wide[i] and informative[i] and not has_region[i]:
@@ -372,7 +413,7 @@ class AlertPolicy:
             nz_t = ev.impact_t_unix_s[ev.pair_threat[narrow_pairs]]
             live = {tid for i, tid in enumerate(ev.track_ids) if ev.usable[i]}
             for tid in [k for k, v in self.regions.items() if k not in live and v[0].size]:
-                zones_i, t_lo, t_hi = self.regions[tid]
+                zones_i, t_lo, t_hi = self.regions[tid][:3]
                 hit = (
                     np.isin(nz_zone, zones_i)
                     & (nz_t >= t_lo.min() - c.region_match_s)
@@ -400,9 +441,32 @@ class AlertPolicy:
             and t - m.t_first_unix_s < c.region_defer_s
         }
 
-    def _region_view(self, t: float, skip: set[str] | None = None) -> tuple[FloatArray, dict[int, list[str]]]:
+    def _watched_lo(self, tid: str, reg: Region, t: float) -> FloatArray:
+        """Earliest impact time per region zone (Unix s), with the radar watch applied.
+
+        A wide threat that is lost, or live but fed by infrared only, cannot strike a zone that a
+        reporting radar watches sooner than the watch lead after the object shows up on that radar
+        (tocsin.zones.watch): until then its earliest time there is max(t_early, now + lead), and the
+        radar's own track warns when it comes. A threat a radar has updated is never deferred (else
+        the radar's own track of it would defer itself).
+        """
+        lo = reg[1]
+        m = self.threats.get(tid)
+        # (A threat forgotten by _forget is long lost; its region outlives its memory.)
+        eligible = m is None or (not m.ended and (not m.usable or m.ir_only))
+        if not eligible or not self.radars_alive_mask:
+            return lo
+        on = np.isfinite(reg[3]) & ((reg[4] & np.int64(self.radars_alive_mask)) != 0)
+        if not np.any(on):
+            return lo
+        return np.where(on, np.maximum(lo, t + np.where(on, reg[3], 0.0)), lo)
+
+    def _region_view(
+        self, t: float, skip: set[str] | None = None, unwatched: bool = False
+    ) -> tuple[FloatArray, dict[int, list[str]]]:
         """Per zone: earliest impact of the pending regions containing it (Unix s, inf where none), and
-        those threats (in threat id order)."""
+        those threats (in threat id order). ``unwatched``: leave out the zones of lost threats whose
+        time the radar watch holds off (their deadline does not come nearer while the radar watches)."""
         t_reg = np.full(len(self.zones), np.inf)
         items = [
             (tid, reg)
@@ -412,11 +476,13 @@ class AlertPolicy:
         if not items:
             return t_reg, {}
         zs = np.concatenate([r[0] for _, r in items])
-        lo = np.concatenate([r[1] for _, r in items])
+        lo = np.concatenate([self._watched_lo(tid, r, t) for tid, r in items])
         hi = np.concatenate([r[2] for _, r in items])
         owner = np.repeat(np.arange(len(items)), [r[0].size for _, r in items])
         # A zone whose latest plausible time has passed: the threat landed near it.
         ok = t <= hi + self.config.impact_margin_s
+        if unwatched:
+            ok &= lo <= np.concatenate([r[1] for _, r in items])
         zs, lo, owner = zs[ok], lo[ok], owner[ok]
         np.minimum.at(t_reg, zs, lo)
         order = np.lexsort((owner, zs))
@@ -432,8 +498,8 @@ class AlertPolicy:
                 del self.threats[tid]
         for tid in [
             k
-            for k, (_, _, t_hi) in self.regions.items()
-            if (t > t_hi.max() + self.config.lost_memory_s if t_hi.size else k not in self.threats)
+            for k, reg in self.regions.items()
+            if (t > reg[2].max() + self.config.lost_memory_s if reg[2].size else k not in self.threats)
         ]:
             del self.regions[tid]
         for key in [
@@ -460,6 +526,7 @@ class AlertPolicy:
             raise ValueError("threat evaluation was made for another zone set")
         self.last_t_unix_s = t
         ev = threat_eval
+        self.radars_alive_mask = int(getattr(ev, "radars_alive_mask", 0))
         nz = len(self.zones)
         self._apply_postures(postures)
         self._update_threats(t, ev)
@@ -518,8 +585,13 @@ class AlertPolicy:
         # What keeps a landed episode open although its own threats are done: a threat that would warn
         # the zone now, or one whose time-to-shelter deadline is less than release_guard_s away (an
         # all_clear followed by a new take_cover moments later helps nobody).
-        near = ((p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s)) | (
-            np.isfinite(t_reg) & (t >= reg_deadline - c.release_guard_s)
+        # A region time the radar watch holds off never comes nearer: no guard before it (the radar's own
+        # track warns in time), only its deadline itself (watch lead shorter than the zone's lead).
+        t_reg_g = self._region_view(t, unwatched=True)[0] if self.radars_alive_mask else t_reg
+        near = (
+            ((p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s))
+            | (np.isfinite(t_reg_g) & (t >= t_reg_g - self._lead_s - c.release_guard_s))
+            | (np.isfinite(t_reg) & (t >= t_reg - self._lead_s))
         )
         keep = (p_zone >= theta_floor) | near | by_posture
         want_pre = ~want_tc & (
@@ -727,8 +799,11 @@ class AlertPolicy:
                         # Before that it would not order shelter by itself, so it does not hold a shelter
                         # that others opened; the region rule orders it anew at its deadline. (A pre-alert
                         # over the region is what it warrants until then, and it keeps that.)
-                        reg_deadline = float(reg[1][k]) - float(self._lead_s[z])
-                        if not (tc and c.release_unwarranted and t < reg_deadline - c.release_guard_s):
+                        lo_z = float(self._watched_lo(tid, reg, t)[k])
+                        reg_deadline = lo_z - float(self._lead_s[z])
+                        # (No guard before a time the radar watch holds off: it does not come nearer.)
+                        guard = 0.0 if lo_z > float(reg[1][k]) else c.release_guard_s
+                        if not (tc and c.release_unwarranted and t < reg_deadline - guard):
                             return
                     else:
                         landed_due.append(t_hi_z + (c.region_hold_s if tc else c.pre_alert_hold_s))

@@ -180,6 +180,9 @@ class AlertConfig:
       open; likewise a wide threat whose region deadline for the zone is more than ``release_guard_s`` away
       does not hold a take-cover, and (``region_lost_out_clears``) a lost wide threat whose last region
       leaves the zone out does not hold it at all.
+    Radar watch: a lost or infrared-only wide threat's earliest time at a zone watched by a reporting radar is
+      max(earliest, now + watch lead) (``tocsin.zones.watch``, margins in ``WatchConfig``): it orders no
+      shelter and holds none while the radar would still see the object coming in time.
     Posture: thresholds (theta, pre-alert) multiplied by ``posture_scale``; ``imminent`` orders
       take_cover when ``imminent_orders_shelter``.
     """

@@ -38,6 +38,7 @@ from tocsin.track.types import TrackSnapshot
 from tocsin.zones.geometry import local_m_to_lonlat
 from tocsin.zones.load import ZoneSet
 from tocsin.zones.threat import ThreatEval, ThreatEvaluator
+from tocsin.zones.watch import RadarWatch
 
 #: Longest the clock runs on after the input ends, waiting for warnings to close (s).
 DRAIN_LIMIT_S = 3600.0
@@ -127,7 +128,12 @@ class Engine:
         )
         self.tracker = Tracker(track_models(sensors), self.config.tracker)
         self.launch = LaunchEstimator(terrain=self.config.predict.terrain, sensors=launch_sensors(sensors))
-        self.threats = ThreatEvaluator(zones, self.config.threat)
+        self.threats = ThreatEvaluator(zones, self.config.threat, watch=RadarWatch.build(sensors, zones))
+        # Last scan time per watching radar (Unix s, NaN: none yet): which radars are reporting.
+        self._radar_k = (
+            {rid: k for k, rid in enumerate(self.threats.watch.radar_ids)} if self.threats.watch else {}
+        )
+        self._radar_last_unix_s = np.full(len(self._radar_k), np.nan)
         self.policy = AlertPolicy(zones, self.config.alert)
         self.now_unix_s = -math.inf  # newest valid measurement time seen
         self._last_cycle_unix_s = -math.inf
@@ -187,11 +193,7 @@ class Engine:
         scans = self.assembler.release_until(t_unix_s)
         out.rejected.extend(self.assembler.take_rejected())
         for scan in scans:
-            self.launch.observe(scan)
-            self.tracker.process(scan_to_input(scan))
-            out.track_rows.extend(self.tracker.track_rows())
-            out.scans += 1
-            self._dirty = True
+            self._ingest(scan, out)
         if self.now_unix_s - self._last_cycle_unix_s >= self.config.cycle_s:
             out.extend(self._cycle(max_age_s=self.tracker.config.max_coast_s))
         return out
@@ -215,6 +217,11 @@ class Engine:
         no_threats = self.threats.evaluate(
             predict_impacts(TrackSnapshot.empty(t_end), config=self.config.predict)
         )
+        if self.threats.watch is not None:
+            # The drain replays a quiet sky after the data (no new track appears, as if the sensors went
+            # on reporting nothing): the radars reporting when the data ended keep watching.
+            alive = self.threats.watch.alive_mask(self._radar_last_unix_s, t_end)
+            no_threats = dataclasses.replace(no_threats, radars_alive_mask=alive)
         step_s = max(self.config.cycle_s, 1.0)
         # Count steps instead of adding to t: at large |t| an addition may not change t (at 1e308
         # ``t += 1`` is a no-op), and a drain must end for every float time.
@@ -232,14 +239,20 @@ class Engine:
         return out
 
     # -- the loop -----------------------------------------------------------------------------------
+    def _ingest(self, scan: Scan, out: EngineOutput) -> None:
+        self.launch.observe(scan)  # raw measurements for the launch-point fit
+        k = self._radar_k.get(scan.sensor)
+        if k is not None:  # the radar is reporting (radar watch, tocsin.zones.watch)
+            self._radar_last_unix_s[k] = np.fmax(self._radar_last_unix_s[k], scan.t_unix_s)
+        self.tracker.process(scan_to_input(scan))
+        out.track_rows.extend(self.tracker.track_rows())
+        out.scans += 1
+        self._dirty = True
+
     def _process(self, scans: list[Scan]) -> EngineOutput:
         out = EngineOutput()
         for scan in scans:
-            self.launch.observe(scan)  # raw measurements for the launch-point fit
-            self.tracker.process(scan_to_input(scan))
-            out.track_rows.extend(self.tracker.track_rows())
-            out.scans += 1
-            self._dirty = True
+            self._ingest(scan, out)
         if self._dirty and self.now_unix_s - self._last_cycle_unix_s >= self.config.cycle_s:
             out.extend(self._cycle())
         return out
@@ -313,6 +326,9 @@ class Engine:
         else:
             preds = predict_impacts(snapshot, config=self.config.predict)
             evaluation = self.threats.evaluate(preds)
+        if self.threats.watch is not None:
+            alive = self.threats.watch.alive_mask(self._radar_last_unix_s, t)
+            evaluation = dataclasses.replace(evaluation, radars_alive_mask=alive)
         self.last_predictions = preds
         postures = [p for p in self._postures if p.t_unix_s <= t]
         self._postures = [p for p in self._postures if p.t_unix_s > t]

@@ -18,6 +18,7 @@ files of this tool only (trusted input); they are never part of the contract.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import pickle
@@ -36,11 +37,13 @@ from tocsin.engine.core import DRAIN_LIMIT_S
 from tocsin.eval.baselines import oracle_alerts, whole_area_alerts
 from tocsin.eval.scorecard import DEFAULT_DELAY_S, Scorecard, score_alerts
 from tocsin.eval.truth import ObjectEvent, load_events
+from tocsin.ingest.sensors import SensorSet
 from tocsin.predict.impact import predict_impacts
 from tocsin.predict.types import ImpactPredictions
 from tocsin.track.types import TrackSnapshot
 from tocsin.zones.load import ZoneSet
 from tocsin.zones.threat import ThreatEval, ThreatEvalConfig, ThreatEvaluator
+from tocsin.zones.watch import RadarWatch
 
 Cycle = tuple[float, ThreatEval, list[PostureChange]]
 
@@ -58,6 +61,8 @@ class TuneCase:
     # The impact predictions each cycle evaluated (same order as ``cycles``): lets a changed zone
     # evaluation be replayed without re-running tracking and prediction (``reevaluate``).
     predictions: list[ImpactPredictions] = field(default_factory=list)
+    # The scenario's sensors (radar watch geometry for ``reevaluate``); None in cases captured before.
+    sensors: SensorSet | None = None
 
 
 def capture_case(scenario_dir: Path, name: str | None = None) -> TuneCase:
@@ -97,19 +102,44 @@ def capture_case(scenario_dir: Path, name: str | None = None) -> TuneCase:
     # finish() steps the policy on to drain after the last cycle: only the first len(cycles) count.
     preds = preds[: len(engine.cycle_capture)]
     return TuneCase(
-        name or d.name, zones, load_events(d / "events.json"), first, engine.cycle_capture, ends, preds
+        name or d.name,
+        zones,
+        load_events(d / "events.json"),
+        first,
+        engine.cycle_capture,
+        ends,
+        preds,
+        sensors,
     )
 
 
-def reevaluate(case: TuneCase, config: ThreatEvalConfig) -> TuneCase:
-    """The case with every cycle's threat evaluation recomputed from its captured predictions."""
+def reevaluate(case: TuneCase, config: ThreatEvalConfig, sensors: SensorSet | None = None) -> TuneCase:
+    """The case with every cycle's threat evaluation recomputed from its captured predictions.
+
+    With sensors (``sensors`` or the case's own) the radar watch is evaluated too; each cycle keeps
+    the captured radars-reporting mask, or every radar where the capture predates it.
+    """
     if len(case.predictions) != len(case.cycles):
         raise ValueError(f"{case.name}: captured without predictions, cannot re-evaluate")
-    ev = ThreatEvaluator(case.zones, config)
-    pairs = zip(case.cycles, case.predictions, strict=True)
-    cycles = [(t, ev.evaluate(p), post) for (t, _, post), p in pairs]
+    sens = sensors if sensors is not None else getattr(case, "sensors", None)
+    watch = RadarWatch.build(sens, case.zones) if sens is not None else None
+    ev = ThreatEvaluator(case.zones, config, watch=watch)
+    cycles = []
+    for (t, old, post), p in zip(case.cycles, case.predictions, strict=True):
+        new = ev.evaluate(p)
+        if watch is not None:
+            mask = vars(old).get("radars_alive_mask")  # not the class default: absent in old captures
+            new = dataclasses.replace(new, radars_alive_mask=watch.all_mask() if mask is None else int(mask))
+        cycles.append((t, new, post))
     return TuneCase(
-        case.name, case.zones, case.events, case.first_detection_s, cycles, case.truth_end_s, case.predictions
+        case.name,
+        case.zones,
+        case.events,
+        case.first_detection_s,
+        cycles,
+        case.truth_end_s,
+        case.predictions,
+        sens,
     )
 
 
@@ -153,6 +183,9 @@ def replay(
         no_threats = ThreatEvaluator(zones).evaluate(
             predict_impacts(TrackSnapshot.empty(t_end), config=EngineConfig().predict)
         )
+        # As Engine.finish: the radars reporting at the end of the data keep watching a quiet sky.
+        alive = vars(cycles[-1][1]).get("radars_alive_mask", 0)
+        no_threats = dataclasses.replace(no_threats, radars_alive_mask=int(alive))
         step_s = max(EngineConfig().cycle_s, 1.0)
         t = t_end
         while bool(np.any(policy.level != LEVEL_NONE)) and t < t_end + DRAIN_LIMIT_S:

@@ -11,6 +11,7 @@ range classes nearest in energy (``range_class``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,21 @@ def energy_range_m(pos_ecef_m: FloatArray, vel_ecef_mps: FloatArray) -> FloatArr
         s = np.clip(nu / (2.0 - nu), 0.0, 1.0)
     phi = 2.0 * np.arcsin(s)
     return np.asarray(np.where(nu >= 1.0, np.inf, MEAN_RADIUS_M * phi), dtype=np.float64)
+
+
+def energy_speed_mps(range_m: FloatArray) -> FloatArray:
+    """Equivalent surface speed (m/s) of the minimum-energy trajectory to a ground range (m): the
+    inverse of :func:`energy_range_m` (nu = 2 s / (1 + s), s = sin(phi / 2), v^2 = nu mu / R).
+
+    NaN or infinite ranges (orbital energy) give the first cosmic speed sqrt(mu / R), which no
+    ballistic object exceeds at the surface.
+    """
+    rng = np.asarray(range_m, dtype=np.float64)
+    phi = np.clip(np.nan_to_num(rng, nan=np.inf), 0.0, math.pi * MEAN_RADIUS_M) / MEAN_RADIUS_M
+    s = np.sin(0.5 * phi)
+    nu = 2.0 * s / (1.0 + s)
+    v = np.sqrt(nu * GM_M3_S2 / MEAN_RADIUS_M)
+    return np.asarray(np.where(np.isfinite(rng), v, math.sqrt(GM_M3_S2 / MEAN_RADIUS_M)), dtype=np.float64)
 
 
 def _soft_window(x: FloatArray, lo: float, hi: float) -> FloatArray:

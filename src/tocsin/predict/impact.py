@@ -30,7 +30,7 @@ from tocsin._types import BoolArray, FloatArray, IntArray
 from tocsin.geo.frames import altitude_fast_m, ecef_to_enu, ecef_to_geodetic, enu_to_ecef
 from tocsin.geo.wgs84 import A_M, E2, GM_M3_S2, MEAN_RADIUS_M
 from tocsin.physics.catalogue import MissileClass
-from tocsin.predict.classify import ClassEstimate, class_list, classify, energy_range_m
+from tocsin.predict.classify import ClassEstimate, class_list, classify, energy_range_m, energy_speed_mps
 from tocsin.predict.ground import GroundHit, Terrain, propagate_batch_to_ground
 from tocsin.predict.iip import IIP_NOT_ELLIPTIC, IIP_OK, kepler_iip
 from tocsin.predict.launch import LaunchEstimates, LaunchEstimator
@@ -179,16 +179,6 @@ def _cloud_from_gaussian(
     return np.degrees(la), np.degrees(lo), mean_t[:, None] + d[..., 2]
 
 
-def _min_energy_speed_mps(range_m: FloatArray) -> FloatArray:
-    """Surface burnout speed (m/s) of the minimum-energy trajectory to a ground range (m).
-
-    nu = 2 s / (1 + s), s = sin(phi / 2), v^2 = nu mu / R (inverse of classify.energy_range_m).
-    """
-    s = np.sin(0.5 * np.asarray(range_m) / MEAN_RADIUS_M)
-    nu = 2.0 * s / (1.0 + s)
-    return np.asarray(np.sqrt(nu * GM_M3_S2 / MEAN_RADIUS_M), dtype=np.float64)
-
-
 def _class_accel_mps2(c: MissileClass) -> float:
     """Mean thrust acceleration (m/s^2) of a class's first stage at half propellant, minus nothing."""
     if not c.stages:
@@ -213,7 +203,7 @@ def _boost_samples(
     powered = np.array([len(c.stages) > 0 for c in classes])
     burn_tot = np.array([c.burn_s for c in classes])
     r_max = np.array([c.range_max_m for c in classes])
-    v_max = _min_energy_speed_mps(r_max)
+    v_max = energy_speed_mps(r_max)
     a_cls = np.array([_class_accel_mps2(c) for c in classes])
     beta_cls = np.array([c.beta_kg_m2 for c in classes])
     states = np.empty((k, n_samples, 6))
@@ -481,6 +471,9 @@ def predict_impacts(
         launch_cov_en_m2=launch_est.cov_en_m2 if launch_est is not None else np.full((n, 2, 2), np.nan),
         range_class=cls.range_class,
         energy_range_m=cls.energy_range_m,
+        radar_updates=np.asarray(snapshot.n_radar, dtype=np.int64).copy()
+        if np.shape(snapshot.n_radar) == (n,)
+        else np.full(n, -1, dtype=np.int64),
     )
 
 

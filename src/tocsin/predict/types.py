@@ -52,6 +52,8 @@ class ImpactPredictions:
     launch_cov_en_m2: FloatArray  # (N, 2, 2)
     range_class: tuple[str, ...] = ()  # (N,) range class by energy (classify.RANGE_CLASS_NAMES)
     energy_range_m: FloatArray = field(default_factory=lambda: np.zeros(0))  # (N,) min-energy range
+    # (N,) radar updates of each track (0: infrared only; -1: not known). Empty where not given.
+    radar_updates: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.track_ids)

@@ -434,6 +434,7 @@ class Tracker:
             boost_accel_mps2=np.where(boost_on[:, None], tr.a_boost_upd[idx], 0.0),
             first_t_unix_s=tr.first_t[idx].copy(),
             n_updates=tr.n_upd[idx].copy(),
+            n_radar=tr.n_radar[idx].astype(np.int64),
         )
 
     def current_states(self) -> tuple[tuple[str, ...], FloatArray, FloatArray]:

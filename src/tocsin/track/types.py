@@ -7,7 +7,7 @@ positive-definite and nearer Gaussian than beta).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,8 @@ class TrackSnapshot:
     boost_accel_mps2: FloatArray  # (N, 3)
     first_t_unix_s: FloatArray  # (N,) time of the track's first measurement
     n_updates: IntArray  # (N,)
+    # (N,) radar updates per track (0: fed by infrared lines of sight only); empty where not known.
+    n_radar: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -52,6 +54,7 @@ class TrackSnapshot:
             boost_accel_mps2=self.boost_accel_mps2[idx],
             first_t_unix_s=self.first_t_unix_s[idx],
             n_updates=self.n_updates[idx],
+            n_radar=self.n_radar[idx] if self.n_radar.shape == self.n_updates.shape else self.n_radar,
         )
 
     @staticmethod

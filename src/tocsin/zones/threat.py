@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 
 from tocsin._types import BoolArray, FloatArray, IntArray
+from tocsin.predict.classify import energy_speed_mps
 from tocsin.predict.types import (
     STATUS_BELOW_GROUND,
     STATUS_BOOSTING,
@@ -45,6 +46,7 @@ from tocsin.predict.types import (
     ImpactPredictions,
 )
 from tocsin.zones.load import ZoneSet
+from tocsin.zones.watch import ORBITAL_SPEED_MPS, RadarWatch
 
 # Beyond this cloud span the biquadratic projection interpolant errs by > ~1 m: project exactly.
 _EXACT_SPAN_M = 200_000.0
@@ -140,6 +142,14 @@ class ThreatEval:
     # Latest plausible impact time of the threat near the zone (late quantile, same time plane): the
     # zone's warning for a lost wide threat need not outlast it.
     region_t_late_unix_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # Radar watch per region pair (tocsin.zones.watch): how long (s) before the object could strike the
+    # zone a radar looking towards its launch point must already track it (NaN: no radar watches), and
+    # the bit mask of those radars. ``radars_alive_mask``: the radars reporting at ``t_unix_s``.
+    region_watch_lead_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    region_watch_mask: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    radars_alive_mask: int = 0
+    # Per threat (N,): the track has had no radar update (infrared only); empty where not known.
+    ir_only: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -165,6 +175,9 @@ class ThreatEval:
             region_zone=self.region_zone[kr],
             region_t_early_unix_s=self.region_t_early_unix_s[kr],
             region_t_late_unix_s=self._late()[kr],
+            region_watch_lead_s=self.watch_lead()[kr],
+            region_watch_mask=self.watch_mask()[kr],
+            ir_only=self.ir_only_mask()[idx],
         )
 
     def split(self) -> list[ThreatEval]:
@@ -190,6 +203,9 @@ class ThreatEval:
                     region_zone=self.region_zone[ra:rb],
                     region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
                     region_t_late_unix_s=self._late()[ra:rb],
+                    region_watch_lead_s=self.watch_lead()[ra:rb],
+                    region_watch_mask=self.watch_mask()[ra:rb],
+                    ir_only=self.ir_only_mask()[i : i + 1],
                 )
             )
         return out
@@ -221,6 +237,9 @@ class ThreatEval:
             region_zone=cat("region_zone"),
             region_t_early_unix_s=cat("region_t_early_unix_s"),
             region_t_late_unix_s=np.concatenate([p._late() for p in parts]),
+            region_watch_lead_s=np.concatenate([p.watch_lead() for p in parts]),
+            region_watch_mask=np.concatenate([p.watch_mask() for p in parts]),
+            ir_only=np.concatenate([p.ir_only_mask() for p in parts]),
         )
 
     def _late(self) -> FloatArray:
@@ -229,6 +248,28 @@ class ThreatEval:
         if late is not None and late.size == self.region_threat.size:
             return np.asarray(late, dtype=np.float64)
         return np.asarray(self.impact_t_late_unix_s[self.region_threat], dtype=np.float64)
+
+    def watch_lead(self) -> FloatArray:
+        """Radar-watch lead per region pair (s, NaN: unwatched), shape (R,); NaN for objects made
+        before the field existed."""
+        lead = getattr(self, "region_watch_lead_s", None)
+        if lead is not None and lead.size == self.region_threat.size:
+            return np.asarray(lead, dtype=np.float64)
+        return np.full(self.region_threat.size, np.nan)
+
+    def ir_only_mask(self) -> BoolArray:
+        """Per threat (N,): fed by infrared only (False where not known)."""
+        v = vars(self).get("ir_only")  # absent from objects pickled before the field
+        if v is not None and v.shape == (len(self),):
+            return np.asarray(v, dtype=bool)
+        return np.zeros(len(self), dtype=bool)
+
+    def watch_mask(self) -> IntArray:
+        """Bit mask of the radars watching each region pair, shape (R,) (0: none)."""
+        mask = getattr(self, "region_watch_mask", None)
+        if mask is not None and mask.size == self.region_threat.size:
+            return np.asarray(mask, dtype=np.int64)
+        return np.zeros(self.region_threat.size, dtype=np.int64)
 
     def region_late_unix_s(self) -> FloatArray:
         """Latest plausible impact time per region pair (Unix s), shape (R,) (see ``_late``)."""
@@ -412,6 +453,8 @@ class ThreatEvaluator:
     zones: ZoneSet
     config: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
     _grids: dict[float, _RadiusGrid] = field(default_factory=dict, repr=False)
+    # Radars against these zones (negative information for lost wide threats); None: no radar watch.
+    watch: RadarWatch | None = None
     _centroids: FloatArray | None = field(default=None, repr=False)
     _half_diag: FloatArray | None = field(default=None, repr=False)
 
@@ -587,6 +630,7 @@ class ThreatEvaluator:
         region_t_early, region_t_late = self._region_times(
             region_threat, region_zone, x, y, t_sorted, fin, t_early_all, t_late_all
         )
+        watch_lead, watch_mask = self._watch(pred, status, region_threat, region_zone)
         return ThreatEval(
             t_unix_s=float(pred.t_unix_s),
             n_zones=n_zones,
@@ -611,6 +655,32 @@ class ThreatEvaluator:
             region_zone=region_zone,
             region_t_early_unix_s=region_t_early,
             region_t_late_unix_s=region_t_late,
+            region_watch_lead_s=watch_lead,
+            region_watch_mask=watch_mask,
+            ir_only=np.asarray(pred.radar_updates, dtype=np.int64) == 0
+            if np.shape(pred.radar_updates) == (n,)
+            else np.zeros(n, dtype=bool),
+        )
+
+    def _watch(
+        self, pred: ImpactPredictions, status: IntArray, threat: IntArray, zone: IntArray
+    ) -> tuple[FloatArray, IntArray]:
+        """Radar-watch lead (s) and radar mask per region pair (see :mod:`tocsin.zones.watch`).
+
+        The speed bound is the energy speed of the state for a coasting threat; a boosting one may still
+        gain energy, so it gets the orbital speed.
+        """
+        if self.watch is None or threat.size == 0:
+            return np.full(threat.size, np.nan), np.zeros(threat.size, dtype=np.int64)
+        n = len(pred)
+        er = np.asarray(pred.energy_range_m, dtype=np.float64)
+        speed = energy_speed_mps(er if er.shape == (n,) else np.full(n, np.nan))
+        speed = np.where(status == STATUS_BOOSTING, ORBITAL_SPEED_MPS, speed)
+        return self.watch.lead_s(
+            zone,
+            np.asarray(pred.launch_lat_deg, dtype=np.float64)[threat],
+            np.asarray(pred.launch_lon_deg, dtype=np.float64)[threat],
+            speed[threat],
         )
 
     def _region_times(
