@@ -163,7 +163,7 @@ def relax_lnbeta(
     return xn, Pn
 
 
-def drag_scaled_q_vel(x: FloatArray, q_vel: FloatArray, k2_s: float, floor: float) -> FloatArray:
+def drag_scaled_q_vel(x: FloatArray, q_vel: FloatArray, k2_s: float, floor: float | FloatArray) -> FloatArray:
     """Velocity noise density (B,) m^2/s^3 of coasting states x (B, NX): k2 a_drag^2, within [floor, q_vel].
 
     The model error of coasting flight is drag error (density profile, beta drift, lift, attitude): a
@@ -171,11 +171,51 @@ def drag_scaled_q_vel(x: FloatArray, q_vel: FloatArray, k2_s: float, floor: floa
     is white noise of density q ~ 2 (f a_drag)^2 tau_c (Bar-Shalom et al. 2001, sec. 8.2.2, a Singer
     acceleration as white noise); f = 10 %, tau_c = 2 s give k2 = 0.04 s. Above the sensible atmosphere
     this falls to ``floor`` (J2 gravity and rotation are modelled), in dense air it is capped by the
-    mode's fixed q_vel.
+    mode's fixed q_vel. ``floor`` is a scalar or one value per row (B,).
     """
-    alt = altitude_fast_m(x[:, 0:3])
-    a_drag = density_kg_m3(alt) * np.einsum("bi,bi->b", x[:, 3:6], x[:, 3:6]) / (2.0 * np.exp(x[:, 6]))
+    a_drag = drag_accel_mps2(x)
     out: FloatArray = np.clip(k2_s * a_drag**2, floor, np.maximum(q_vel, floor))
+    return out
+
+
+def velocity_noise_floor(
+    x: FloatArray, floor: float, floor_reentry: float | None, reentry_alt_m: float
+) -> FloatArray:
+    """Per-row floor (B,) of the drag-scaled velocity noise of coasting states x (B, NX), m^2/s^3.
+
+    ``floor_reentry`` (None: ``floor`` everywhere) applies to states descending (r . v < 0) below
+    ``reentry_alt_m``: there the unmodelled forces are aerodynamic and scale with the drag (the k2
+    a_drag^2 term of :func:`drag_scaled_q_vel`); ``floor`` covers the post-boost impulses of the
+    ascent and midcourse (motor tail-off, separation, venting).
+    """
+    out = np.full(x.shape[0], floor, dtype=np.float64)
+    if floor_reentry is not None:
+        desc = (altitude_fast_m(x[:, 0:3]) < reentry_alt_m) & (
+            np.einsum("bi,bi->b", x[:, 0:3], x[:, 3:6]) < 0.0
+        )
+        out[desc] = floor_reentry
+    return out
+
+
+def drag_accel_mps2(x: FloatArray) -> FloatArray:
+    """Drag deceleration rho(h) |v|^2 / (2 beta) (m/s^2) of states x (B, NX) (algorithms.md sec. 2)."""
+    alt = altitude_fast_m(x[:, 0:3])
+    out: FloatArray = (
+        density_kg_m3(alt) * np.einsum("bi,bi->b", x[:, 3:6], x[:, 3:6]) / (2.0 * np.exp(x[:, 6]))
+    )
+    return out
+
+
+def drag_scaled_q_lnbeta(x: FloatArray, q_lnb: FloatArray, a_ref_mps2: float) -> FloatArray:
+    """ln beta random-walk density (B,) 1/s of coasting states x (B, NX): q_lnb min(1, (a_drag / a_ref)^2).
+
+    beta = m / (C_D A) changes only under aerodynamic load: ablation (mass loss ~ heat flux) and trim
+    or Mach-dependent C_D (nearly constant above Mach ~5: Mach-number independence, Anderson,
+    Hypersonic and High-Temperature Gas Dynamics, 2nd ed., 2006, ch. 4). In thin air it neither
+    changes nor is observable, so a fixed random walk there only inflates its variance before re-entry.
+    """
+    a = drag_accel_mps2(x)
+    out: FloatArray = q_lnb * np.minimum(1.0, (a / a_ref_mps2) ** 2)
     return out
 
 
