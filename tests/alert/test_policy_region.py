@@ -413,3 +413,43 @@ def test_radar_watch_holds_off_a_live_infrared_only_threat_but_never_a_radar_tra
     radar = [d for d in _run_watched(300, live_until_k=280, radar_updates=5) if d.level == "take_cover"]
     assert {d.zone for d in radar} == set(row_zones(7).ids)
     assert all(d.t_unix_s + 3.0 <= IMPACT_T - 2.0 * 5.0 - 90.0 for d in radar)
+
+
+def _run_pairs(radar_updates: int, alive: bool) -> list:  # type: ignore[type-arg]
+    # A narrow (800 m) infrared-only threat on zone 3 for the whole flight: its samples give p ~0.3.
+    import dataclasses
+
+    zones, ev, lat_l, lon_l = _watched_setup()
+    policy = AlertPolicy(zones, AlertConfig())
+    decisions = []
+    for k in range(0, 300):
+        t = T0 + k
+        pred = gaussian_predictions(
+            t,
+            ["T1"],
+            np.array([[4500.0, 0.0]]),
+            np.array([IMPACT_T]),
+            np.diag([800.0**2] * 2),
+            n_samples=400,
+            impact_t_sigma_s=2.0,
+        )
+        pred = dataclasses.replace(
+            pred,
+            launch_lat_deg=np.array([lat_l]),
+            launch_lon_deg=np.array([lon_l]),
+            energy_range_m=np.array([1_300e3]),
+            radar_updates=np.array([radar_updates]),
+        )
+        e = dataclasses.replace(ev.evaluate(pred), radars_alive_mask=1 if alive else 0)
+        decisions.extend(policy.step(t, e))
+    return decisions
+
+
+def test_radar_watch_holds_off_an_infrared_only_threats_probability_warning() -> None:
+    ir = _run_pairs(0, alive=True)
+    assert not [d for d in ir if d.level == "take_cover"]
+    assert "z-00003" in {d.zone for d in ir if d.level == "pre_alert"}
+    # The same threat tracked by a radar, or with the radar silent: shelter by probability, in time.
+    for dec in (_run_pairs(4, alive=True), _run_pairs(0, alive=False)):
+        tc = {d.zone: d for d in dec if d.level == "take_cover"}
+        assert "z-00003" in tc and tc["z-00003"].t_unix_s + 3.0 <= IMPACT_T - 90.0

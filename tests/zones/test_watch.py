@@ -162,3 +162,17 @@ def test_threat_eval_carries_infrared_only_and_watch_through_select_split_concat
     # Without a watch every pair is unwatched.
     plain = ThreatEvaluator(zones).evaluate(pred)
     assert np.isnan(plain.watch_lead()).all() and (plain.watch_mask() == 0).all()
+
+
+def test_a_high_lowest_elevation_shortens_the_reach() -> None:
+    from tocsin.zones.watch import visible_range_m
+
+    # Independent check of the 4/3-Earth root: at that slant range the object is at 100 km.
+    r = visible_range_m(100e3, math.radians(5.0))
+    ke = 4.0 / 3.0 * MEAN_RADIUS_M
+    assert abs(r * math.sin(math.radians(5.0)) + r * r / (2.0 * ke) - 100e3) < 1e-6
+    assert 740e3 < r < 780e3  # ~758 km: below the 950 km of 0.95 x max_range
+    zones = _zones(100e3)
+    low = RadarWatch.build(SensorSet((_radar(el_min_deg=1.0),)), zones)  # type: ignore[arg-type]
+    high = RadarWatch.build(SensorSet((_radar(el_min_deg=5.0),)), zones)  # type: ignore[arg-type]
+    assert abs((low.reach_m[0, 0] - high.reach_m[0, 0]) - (950e3 - r)) < 1.0

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tocsin._types import FloatArray, IntArray
+from tocsin._types import BoolArray, FloatArray, IntArray
 from tocsin.alert.types import (
     LEVEL_NONE,
     LEVEL_PRE_ALERT,
@@ -461,6 +461,21 @@ class AlertPolicy:
             return lo
         return np.where(on, np.maximum(lo, t + np.where(on, reg[3], 0.0)), lo)
 
+    def _held_pairs(self, ev: ThreatEval, usable_pair: BoolArray) -> BoolArray:
+        """Usable probability pairs (aligned with ``ev.pair_*[usable_pair]``) the radar watch holds off:
+        threat fed by infrared only, a reporting radar watching the zone with a lead longer than the
+        zone's shelter + delay + margin."""
+        n = int(np.count_nonzero(usable_pair))
+        if not self.radars_alive_mask or n == 0:
+            return np.zeros(n, dtype=bool)
+        lead = ev.pair_watch_lead()[usable_pair]
+        mask = ev.pair_watch_mask_()[usable_pair]
+        thr = ev.pair_threat[usable_pair]
+        zone = ev.pair_zone[usable_pair]
+        ir = ev.ir_only_mask()[thr]
+        on = ir & np.isfinite(lead) & ((mask & np.int64(self.radars_alive_mask)) != 0)
+        return np.asarray(on & (np.where(on, lead, 0.0) > self._lead_s[zone]), dtype=bool)
+
     def _region_view(
         self, t: float, skip: set[str] | None = None, unwatched: bool = False
     ) -> tuple[FloatArray, dict[int, list[str]]]:
@@ -540,6 +555,18 @@ class AlertPolicy:
         rel = pp >= c.p_negligible
         t_early = np.full(nz, np.inf)
         np.minimum.at(t_early, pz[rel], ev.pair_t_early_unix_s[usable_pair][rel])
+        # Radar watch on probability pairs: an infrared-only threat over a zone that a reporting radar
+        # watches with a lead longer than the zone's own (shelter + delay + margin) neither orders nor
+        # holds shelter there by its samples: the radar's track of the object will, in time. It still
+        # pre-alerts. (Lost threats have no pairs; their regions are deferred in _watched_lo.)
+        held = self._held_pairs(ev, usable_pair)
+        if np.any(held):
+            p_zone_tc = zone_probability(pz[~held], pp[~held], nz)
+            t_early_tc = np.full(nz, np.inf)
+            rel_tc = rel & ~held
+            np.minimum.at(t_early_tc, pz[rel_tc], ev.pair_t_early_unix_s[usable_pair][rel_tc])
+        else:
+            p_zone_tc, t_early_tc = p_zone, t_early
         t_mean = np.full(nz, np.inf)
         np.minimum.at(t_mean, pz[rel], ev.pair_t_mean_unix_s[usable_pair][rel])
         # Pairs sorted by zone, then decreasing p, then threat, turned into Python lists once: each
@@ -556,7 +583,7 @@ class AlertPolicy:
         scale = self._posture_scale[self.posture]
         p_pre = c.p_pre_alert_on * scale
         shelter = self.zones.shelter_s
-        deadline = t_early - self._lead_s
+        deadline = t_early_tc - self._lead_s
         # Take-cover threshold falling with time to the zone's deadline (algorithms.md 8.1/8.6: p
         # sharpens as t_go falls, so far from the deadline a low p is mostly an unrefined cloud):
         # theta_far_factor x the floor while the deadline is >= theta_ramp_s away, the cost-loss floor
@@ -568,12 +595,12 @@ class AlertPolicy:
         # no threat beyond the cancelled ones, needs p >= p_reopen (a clearly higher p than the one that
         # first warned it) to take cover again by probability; the time rule is unchanged.
         recent = (t - self.cancel_t_unix_s) < c.reopen_memory_s
-        for z in np.flatnonzero(recent & (p_zone >= theta) & (p_zone < c.p_reopen)).tolist():
+        for z in np.flatnonzero(recent & (p_zone_tc >= theta) & (p_zone_tc < c.p_reopen)).tolist():
             ids = [i for i, p in zip(*zone_pairs(z), strict=True) if p >= c.p_negligible]
             if set(ids) <= set(self.cancel_threats.get(z, [])):
                 theta[z] = max(theta[z], c.p_reopen)
-        by_p = p_zone >= theta
-        by_time = (p_zone >= c.p_negligible) & (t >= deadline)
+        by_p = p_zone_tc >= theta
+        by_time = (p_zone_tc >= c.p_negligible) & (t >= deadline)
         t_reg, reg_who = self._region_view(t)
         deferred = self._deferred(t)
         t_reg_tc = self._region_view(t, deferred)[0] if deferred else t_reg
@@ -589,11 +616,11 @@ class AlertPolicy:
         # track warns in time), only its deadline itself (watch lead shorter than the zone's lead).
         t_reg_g = self._region_view(t, unwatched=True)[0] if self.radars_alive_mask else t_reg
         near = (
-            ((p_zone >= c.p_negligible) & (t >= deadline - c.release_guard_s))
+            ((p_zone_tc >= c.p_negligible) & (t >= deadline - c.release_guard_s))
             | (np.isfinite(t_reg_g) & (t >= t_reg_g - self._lead_s - c.release_guard_s))
             | (np.isfinite(t_reg) & (t >= t_reg - self._lead_s))
         )
-        keep = (p_zone >= theta_floor) | near | by_posture
+        keep = (p_zone_tc >= theta_floor) | near | by_posture
         want_pre = ~want_tc & (
             ((p_zone >= p_pre) & (t_early - t >= c.pre_alert_min_lead_s))
             | (np.isfinite(t_reg) & (t_reg - t >= c.pre_alert_min_lead_s))

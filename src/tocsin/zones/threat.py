@@ -148,6 +148,9 @@ class ThreatEval:
     region_watch_lead_s: FloatArray = field(default_factory=lambda: np.zeros(0))
     region_watch_mask: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     radars_alive_mask: int = 0
+    # Radar watch per probability pair (M,), as for the region pairs.
+    pair_watch_lead_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pair_watch_mask: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Per threat (N,): the track has had no radar update (infrared only); empty where not known.
     ir_only: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
@@ -171,6 +174,8 @@ class ThreatEval:
             pair_p=self.pair_p[kp],
             pair_t_mean_unix_s=self.pair_t_mean_unix_s[kp],
             pair_t_early_unix_s=self.pair_t_early_unix_s[kp],
+            pair_watch_lead_s=self.pair_watch_lead()[kp],
+            pair_watch_mask=self.pair_watch_mask_()[kp],
             region_threat=new[self.region_threat[kr]],
             region_zone=self.region_zone[kr],
             region_t_early_unix_s=self.region_t_early_unix_s[kr],
@@ -199,6 +204,8 @@ class ThreatEval:
                     pair_p=self.pair_p[a:b],
                     pair_t_mean_unix_s=self.pair_t_mean_unix_s[a:b],
                     pair_t_early_unix_s=self.pair_t_early_unix_s[a:b],
+                    pair_watch_lead_s=self.pair_watch_lead()[a:b],
+                    pair_watch_mask=self.pair_watch_mask_()[a:b],
                     region_threat=np.repeat(zero, rb - ra),
                     region_zone=self.region_zone[ra:rb],
                     region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
@@ -233,6 +240,8 @@ class ThreatEval:
             pair_p=cat("pair_p"),
             pair_t_mean_unix_s=cat("pair_t_mean_unix_s"),
             pair_t_early_unix_s=cat("pair_t_early_unix_s"),
+            pair_watch_lead_s=np.concatenate([p.pair_watch_lead() for p in parts]),
+            pair_watch_mask=np.concatenate([p.pair_watch_mask_() for p in parts]),
             region_threat=np.concatenate([p.region_threat + o for p, o in zip(parts, off, strict=True)]),
             region_zone=cat("region_zone"),
             region_t_early_unix_s=cat("region_t_early_unix_s"),
@@ -256,6 +265,20 @@ class ThreatEval:
         if lead is not None and lead.size == self.region_threat.size:
             return np.asarray(lead, dtype=np.float64)
         return np.full(self.region_threat.size, np.nan)
+
+    def pair_watch_lead(self) -> FloatArray:
+        """Radar-watch lead per probability pair (s, NaN: unwatched), shape (M,)."""
+        lead = vars(self).get("pair_watch_lead_s")
+        if lead is not None and lead.size == self.pair_threat.size:
+            return np.asarray(lead, dtype=np.float64)
+        return np.full(self.pair_threat.size, np.nan)
+
+    def pair_watch_mask_(self) -> IntArray:
+        """Bit mask of the radars watching each probability pair, shape (M,) (0: none)."""
+        mask = vars(self).get("pair_watch_mask")
+        if mask is not None and mask.size == self.pair_threat.size:
+            return np.asarray(mask, dtype=np.int64)
+        return np.zeros(self.pair_threat.size, dtype=np.int64)
 
     def ir_only_mask(self) -> BoolArray:
         """Per threat (N,): fed by infrared only (False where not known)."""
@@ -631,6 +654,7 @@ class ThreatEvaluator:
             region_threat, region_zone, x, y, t_sorted, fin, t_early_all, t_late_all
         )
         watch_lead, watch_mask = self._watch(pred, status, region_threat, region_zone)
+        p_lead, p_mask = self._watch(pred, status, pair_threat.astype(np.int64), pair_zone.astype(np.int64))
         return ThreatEval(
             t_unix_s=float(pred.t_unix_s),
             n_zones=n_zones,
@@ -657,6 +681,8 @@ class ThreatEvaluator:
             region_t_late_unix_s=region_t_late,
             region_watch_lead_s=watch_lead,
             region_watch_mask=watch_mask,
+            pair_watch_lead_s=p_lead,
+            pair_watch_mask=p_mask,
             ir_only=np.asarray(pred.radar_updates, dtype=np.int64) == 0
             if np.shape(pred.radar_updates) == (n,)
             else np.zeros(n, dtype=bool),

@@ -13,7 +13,9 @@ Bound on the lead for radar k and zone z (each term conservative):
 
 - An object at slant range ``R`` from the radar is at least ``R - d_kz`` from the zone's farthest
   point (triangle inequality; ``d_kz`` = distance to the zone centroid plus the zone's half
-  diagonal). It enters the coverage sphere at ``R = f_R * max_range_m`` at the latest.
+  diagonal). It enters the coverage sphere at ``R = f_R * max_range_m`` at the latest, or where an
+  object at ``visible_alt_m`` rises above the radar's lowest elevation if that is nearer (4/3-Earth
+  refraction: h = R sin(el) + R^2 / (2 k R_e), Skolnik, Radar Handbook 3rd ed., sec. 26.3).
 - If the launch point itself lies inside, the object is over the radar's horizon for at least the
   last ``f_path`` of its launch-to-zone distance (after the climb), so the path inside is at least
   ``min(f_R R_max - d_kz, f_path * d_launch_zone)``.
@@ -39,6 +41,7 @@ import shapely
 from tocsin._types import FloatArray, IntArray
 from tocsin.geo.frames import geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_azimuth_deg, geodesic_distance_m
+from tocsin.geo.wgs84 import MEAN_RADIUS_M
 from tocsin.ingest.sensors import RadarSensor, SensorSet
 from tocsin.predict.classify import energy_speed_mps
 from tocsin.zones.load import ZoneSet
@@ -58,9 +61,21 @@ class WatchConfig:
     confirm_s: float = 20.0  # track confirmation plus one prediction cycle (tracker M-of-N at 1 Hz ~5 s)
     speed_margin: float = 1.1  # on the energy speed (the energy estimate's own error)
     sector_margin_deg: float = 5.0  # the launch bearing must lie this far inside the azimuth sector
+    # Lowest height of an incoming object where it enters the coverage (m): a theatre missile hundreds
+    # of km out is far higher (MRBM apogees 250+ km); shorter shots are bounded by path_fraction.
+    visible_alt_m: float = 100e3
     # A radar is reporting when its last scan is at most max(alive_revisits x revisit, alive_min_s) old.
     alive_revisits: float = 3.0
     alive_min_s: float = 10.0
+
+
+def visible_range_m(alt_m: float, el_min_rad: float, k_factor: float = 4.0 / 3.0) -> float:
+    """Slant range (m) at which an object at ``alt_m`` above a radar's horizon plane stands at elevation
+    ``el_min_rad``: the positive root of h = R sin(el) + R^2 / (2 k R_e) (effective-Earth refraction
+    model, k = 4/3; Skolnik, Radar Handbook 3rd ed., sec. 26.3)."""
+    ke = k_factor * MEAN_RADIUS_M
+    s = math.sin(el_min_rad)
+    return ke * (-s + math.sqrt(s * s + 2.0 * alt_m / ke))
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,9 @@ class RadarWatch:
         for j, r in enumerate(radars):
             site = np.asarray(r.pos_ecef_m, dtype=np.float64)
             d = np.linalg.norm(zpos - site[None, :], axis=1) + half
-            reach[:, j] = cfg.range_fraction * r.max_range_m - d
+            reach[:, j] = (
+                min(cfg.range_fraction * r.max_range_m, visible_range_m(cfg.visible_alt_m, r.el_min_rad)) - d
+            )
         return RadarWatch(
             radar_ids=tuple(r.id for r in radars),
             lat_deg=np.array([r.lat_deg for r in radars], dtype=np.float64),
