@@ -17,7 +17,8 @@ Bound on the lead for radar k and zone z (each term conservative):
   object at ``visible_alt_m`` rises above the radar's lowest elevation if that is nearer (4/3-Earth
   refraction: h = R sin(el) + R^2 / (2 k R_e), Skolnik, Radar Handbook 3rd ed., sec. 26.3).
 - If the launch point itself lies inside, the object is over the radar's horizon for at least the
-  last ``f_path`` of its launch-to-zone distance (after the climb), so the path inside is at least
+  last ``f_path`` of its launch-to-zone distance (after the climb; the chord, shorter than the ground
+  track), so the path inside is at least
   ``min(f_R R_max - d_kz, f_path * d_launch_zone)``.
 - It flies that path no faster than its equivalent surface speed v = sqrt(2 (E + mu / R_e)) (drag
   only slows it; vis-viva, Vallado 2013 eq. 1-31; ``tocsin.predict.classify.energy_speed_mps``), times
@@ -40,7 +41,7 @@ import shapely
 
 from tocsin._types import FloatArray, IntArray
 from tocsin.geo.frames import geodetic_deg_to_ecef
-from tocsin.geo.geodesic import geodesic_azimuth_deg, geodesic_distance_m
+from tocsin.geo.geodesic import geodesic_azimuth_deg
 from tocsin.geo.wgs84 import MEAN_RADIUS_M
 from tocsin.ingest.sensors import RadarSensor, SensorSet
 from tocsin.predict.classify import energy_speed_mps
@@ -85,11 +86,14 @@ class RadarWatch:
     radar_ids: tuple[str, ...]
     lat_deg: FloatArray  # (K,)
     lon_deg: FloatArray  # (K,)
-    reach_m: FloatArray  # (Z, K) f_R * max_range - (distance to zone centroid + zone half-diagonal)
+    # (Z, K) min(f_R * max_range, visible range at visible_alt_m) - (distance to the zone centroid +
+    # the zone half-diagonal), m
+    reach_m: FloatArray
     az_min_deg: FloatArray  # (K,)
     az_width_deg: FloatArray  # (K,) clockwise sector extent (360: all round)
     zone_lat_deg: FloatArray  # (Z,)
     zone_lon_deg: FloatArray  # (Z,)
+    zone_pos_ecef_m: FloatArray  # (Z, 3) zone centroids on the ground
     revisit_s: FloatArray  # (K,)
     config: WatchConfig
 
@@ -123,6 +127,7 @@ class RadarWatch:
             az_width_deg=np.array([math.degrees(r.az_width_rad) for r in radars], dtype=np.float64),
             zone_lat_deg=zlat,
             zone_lon_deg=zlon,
+            zone_pos_ecef_m=zpos,
             revisit_s=np.array([r.revisit_s for r in radars], dtype=np.float64),
             config=cfg,
         )
@@ -168,11 +173,16 @@ class RadarWatch:
         v = np.minimum(np.asarray(speed_mps, dtype=np.float64).reshape(m) * c.speed_margin, ORBITAL_SPEED_MPS)
         v = np.where(np.isfinite(v) & (v > 0.0), v, ORBITAL_SPEED_MPS)
         la0, lo0 = np.where(known, la, 0.0), np.where(known, lo, 0.0)
-        d_launch = np.asarray(geodesic_distance_m(la0, lo0, self.zone_lat_deg[z], self.zone_lon_deg[z]))
+        # Per distinct launch point (one per threat), not per pair: a wide threat has thousands of pairs.
+        uniq, inv = np.unique(np.column_stack([la0, lo0]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        upos = np.asarray(geodetic_deg_to_ecef(uniq[:, 0], uniq[:, 1], 0.0), dtype=np.float64).reshape(-1, 3)
+        # Chord launch -> zone: shorter than the ground track, so the path bound stays conservative.
+        d_launch = np.linalg.norm(upos[inv] - self.zone_pos_ecef_m[z], axis=1)
         for j in range(len(self.radar_ids)):
             reach = self.reach_m[z, j]
-            az = np.asarray(geodesic_azimuth_deg(self.lat_deg[j], self.lon_deg[j], la0, lo0))
-            off = np.mod(az - self.az_min_deg[j], 360.0)
+            az_u = np.asarray(geodesic_azimuth_deg(self.lat_deg[j], self.lon_deg[j], uniq[:, 0], uniq[:, 1]))
+            off = np.mod(az_u.reshape(-1)[inv] - self.az_min_deg[j], 360.0)
             width = self.az_width_deg[j]
             in_sector = (width >= 360.0 - 1e-9) | (
                 (off >= c.sector_margin_deg) & (off <= width - c.sector_margin_deg)
