@@ -341,7 +341,11 @@ def _watched_setup(max_range_m: float = 1_000_000.0):  # type: ignore[no-untyped
 
 
 def _run_watched(
-    alive_until_k: int, max_range_m: float = 1_000_000.0, live_until_k: int = 60, radar_updates: int = 0
+    alive_until_k: int,
+    max_range_m: float = 1_000_000.0,
+    live_until_k: int = 60,
+    radar_updates: int = 0,
+    energy_range_m: float = 1_300e3,
 ) -> list:  # type: ignore[type-arg]
     import dataclasses
 
@@ -366,7 +370,7 @@ def _run_watched(
                 pred,
                 launch_lat_deg=np.array([lat_l]),
                 launch_lon_deg=np.array([lon_l]),
-                energy_range_m=np.array([1_300e3]),
+                energy_range_m=np.array([energy_range_m]),
                 radar_updates=np.array([radar_updates]),
             )
             e = ev.evaluate(pred)
@@ -385,6 +389,13 @@ def test_radar_watch_holds_off_a_lost_wide_threats_shelter_while_the_radar_repor
     decisions = _run_watched(alive_until_k=300)
     assert not [d for d in decisions if d.level == "take_cover"]
     assert {d.zone for d in decisions if d.level == "pre_alert"} == set(row_zones(7).ids)
+    # A pre-alert opened while the watch holds the region off says so, with the lead (the analyst's
+    # "why no shelter?"): a slow object (300 km energy range, ~1.7 km/s) gives a lead of ~480 s, longer
+    # than the whole flight here, so the watch holds from the first evaluation.
+    slow = _run_watched(alive_until_k=300, energy_range_m=300e3)
+    pre = [d for d in slow if d.level == "pre_alert" and d.rule == "pre_alert_region"]
+    assert pre and all("radar watch" in d.reason and "T1 4" in d.reason for d in pre)
+    assert all("radar watch" not in d.reason for d in decisions if d.t_unix_s < T0 + 1)
 
 
 def test_radar_watch_lapses_when_the_radar_stops_reporting() -> None:

@@ -461,6 +461,23 @@ class AlertPolicy:
             return lo
         return np.where(on, np.maximum(lo, t + np.where(on, reg[3], 0.0)), lo)
 
+    def _watch_note(self, z: int, tids: Sequence[str], t: float) -> str:
+        """Reason text naming the region threats whose time at zone z the radar watch holds off."""
+        held = []
+        for tid in tids:
+            reg = self.regions.get(tid)
+            if reg is None:
+                continue
+            k = int(np.searchsorted(reg[0], z))
+            if k < reg[0].size and reg[0][k] == z and self._watched_lo(tid, reg, t)[k] > reg[1][k]:
+                held.append(f"{tid} {reg[3][k]:.0f} s")
+        if not held:
+            return ""
+        return (
+            "; radar watch: a reporting radar would track the object at least this long before impact, "
+            f"so no shelter until it does ({', '.join(held)})"
+        )
+
     def _held_pairs(self, ev: ThreatEval, usable_pair: BoolArray) -> BoolArray:
         """Usable probability pairs (aligned with ``ev.pair_*[usable_pair]``) the radar watch holds off:
         threat fed by infrared only, a reporting radar watching the zone with a lead longer than the
@@ -734,6 +751,7 @@ class AlertPolicy:
                 reason = (
                     f"pre-alert: inside the credible impact region of a wide threat "
                     f"({', '.join(reg_who.get(z, []))}), earliest impact {_fmt_t(t_reg[z], t)}"
+                    + self._watch_note(z, reg_who.get(z, []), t)
                 )
             emit(z, "pre_alert", rule, reason, threats, min(t_mean[z], t_reg[z]))
 
