@@ -340,6 +340,37 @@ def _watched_setup(max_range_m: float = 1_000_000.0):  # type: ignore[no-untyped
     return zones, ev, lat_l, lon_l
 
 
+def _launched(  # type: ignore[no-untyped-def]
+    t: float,
+    sig_e_m: float,
+    sig_n_m: float,
+    n_samples: int,
+    t_sigma_s: float,
+    launch: tuple[float, float],
+    energy_range_m: float,
+    radar_updates: int,
+):
+    """T1's Gaussian prediction over zone 3 with a launch point, energy range and radar update count."""
+    import dataclasses
+
+    pred = gaussian_predictions(
+        t,
+        ["T1"],
+        np.array([[4500.0, 0.0]]),
+        np.array([IMPACT_T]),
+        np.diag([sig_e_m**2, sig_n_m**2]),
+        n_samples=n_samples,
+        impact_t_sigma_s=t_sigma_s,
+    )
+    return dataclasses.replace(
+        pred,
+        launch_lat_deg=np.array([launch[0]]),
+        launch_lon_deg=np.array([launch[1]]),
+        energy_range_m=np.array([energy_range_m]),
+        radar_updates=np.array([radar_updates]),
+    )
+
+
 def _run_watched(
     alive_until_k: int,
     max_range_m: float = 1_000_000.0,
@@ -356,23 +387,7 @@ def _run_watched(
         t = T0 + k
         e = _wide_eval(ev, t, False) if k >= live_until_k else None
         if k < live_until_k:
-            cov = np.diag([60e3**2, 30e3**2])
-            pred = gaussian_predictions(
-                t,
-                ["T1"],
-                np.array([[4500.0, 0.0]]),
-                np.array([IMPACT_T]),
-                cov,
-                n_samples=200,
-                impact_t_sigma_s=5.0,
-            )
-            pred = dataclasses.replace(
-                pred,
-                launch_lat_deg=np.array([lat_l]),
-                launch_lon_deg=np.array([lon_l]),
-                energy_range_m=np.array([energy_range_m]),
-                radar_updates=np.array([radar_updates]),
-            )
+            pred = _launched(t, 60e3, 30e3, 200, 5.0, (lat_l, lon_l), energy_range_m, radar_updates)
             e = ev.evaluate(pred)
         assert e is not None
         e = dataclasses.replace(e, radars_alive_mask=1 if k < alive_until_k else 0)
@@ -435,22 +450,7 @@ def _run_pairs(radar_updates: int, alive: bool) -> list:  # type: ignore[type-ar
     decisions = []
     for k in range(0, 300):
         t = T0 + k
-        pred = gaussian_predictions(
-            t,
-            ["T1"],
-            np.array([[4500.0, 0.0]]),
-            np.array([IMPACT_T]),
-            np.diag([800.0**2] * 2),
-            n_samples=400,
-            impact_t_sigma_s=2.0,
-        )
-        pred = dataclasses.replace(
-            pred,
-            launch_lat_deg=np.array([lat_l]),
-            launch_lon_deg=np.array([lon_l]),
-            energy_range_m=np.array([1_300e3]),
-            radar_updates=np.array([radar_updates]),
-        )
+        pred = _launched(t, 800.0, 800.0, 400, 2.0, (lat_l, lon_l), 1_300e3, radar_updates)
         e = dataclasses.replace(ev.evaluate(pred), radars_alive_mask=1 if alive else 0)
         decisions.extend(policy.step(t, e))
     return decisions
