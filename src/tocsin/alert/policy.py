@@ -486,7 +486,7 @@ class AlertPolicy:
         if not self.radars_alive_mask or n == 0:
             return np.zeros(n, dtype=bool)
         lead = ev.pair_watch_lead()[usable_pair]
-        mask = ev.pair_watch_mask_()[usable_pair]
+        mask = ev.pair_watch_bits()[usable_pair]
         thr = ev.pair_threat[usable_pair]
         zone = ev.pair_zone[usable_pair]
         ir = ev.ir_only_mask()[thr]
@@ -494,11 +494,11 @@ class AlertPolicy:
         return np.asarray(on & (np.where(on, lead, 0.0) > self._lead_s[zone]), dtype=bool)
 
     def _region_view(
-        self, t: float, skip: set[str] | None = None, unwatched: bool = False
-    ) -> tuple[FloatArray, dict[int, list[str]]]:
-        """Per zone: earliest impact of the pending regions containing it (Unix s, inf where none), and
-        those threats (in threat id order). ``unwatched``: leave out the zones of lost threats whose
-        time the radar watch holds off (their deadline does not come nearer while the radar watches)."""
+        self, t: float, skip: set[str] | None = None
+    ) -> tuple[FloatArray, dict[int, list[str]], FloatArray]:
+        """Per zone: earliest impact of the pending regions containing it (Unix s, inf where none),
+        those threats (in threat id order), and the same earliest time leaving out the region zones
+        whose time the radar watch holds off (their deadline does not come nearer while it watches)."""
         t_reg = np.full(len(self.zones), np.inf)
         items = [
             (tid, reg)
@@ -506,22 +506,24 @@ class AlertPolicy:
             if reg[0].size and not (skip and tid in skip)
         ]
         if not items:
-            return t_reg, {}
+            return t_reg, {}, t_reg.copy()
         zs = np.concatenate([r[0] for _, r in items])
         lo = np.concatenate([self._watched_lo(tid, r, t) for tid, r in items])
+        raw = np.concatenate([r[1] for _, r in items])
         hi = np.concatenate([r[2] for _, r in items])
         owner = np.repeat(np.arange(len(items)), [r[0].size for _, r in items])
         # A zone whose latest plausible time has passed: the threat landed near it.
         ok = t <= hi + self.config.impact_margin_s
-        if unwatched:
-            ok &= lo <= np.concatenate([r[1] for _, r in items])
-        zs, lo, owner = zs[ok], lo[ok], owner[ok]
+        zs, lo, raw, owner = zs[ok], lo[ok], raw[ok], owner[ok]
         np.minimum.at(t_reg, zs, lo)
+        t_unwatched = np.full(len(self.zones), np.inf)
+        free = lo <= raw
+        np.minimum.at(t_unwatched, zs[free], lo[free])
         order = np.lexsort((owner, zs))
         zs, owner = zs[order], owner[order]
         names = [tid for tid, _ in items]
         owners = [names[o] for o in owner.tolist()]
-        return t_reg, {z: owners[a:b] for z, a, b in _runs(zs)}
+        return t_reg, {z: owners[a:b] for z, a, b in _runs(zs)}, t_unwatched
 
     def _forget(self, t: float) -> None:
         referenced = {tid for v in self.ep_threats.values() for tid in v}
@@ -618,7 +620,7 @@ class AlertPolicy:
                 theta[z] = max(theta[z], c.p_reopen)
         by_p = p_zone_tc >= theta
         by_time = (p_zone_tc >= c.p_negligible) & (t >= deadline)
-        t_reg, reg_who = self._region_view(t)
+        t_reg, reg_who, t_reg_g = self._region_view(t)
         deferred = self._deferred(t)
         t_reg_tc = self._region_view(t, deferred)[0] if deferred else t_reg
         reg_deadline = t_reg_tc - self._lead_s
@@ -631,7 +633,6 @@ class AlertPolicy:
         # all_clear followed by a new take_cover moments later helps nobody).
         # A region time the radar watch holds off never comes nearer: no guard before it (the radar's own
         # track warns in time), only its deadline itself (watch lead shorter than the zone's lead).
-        t_reg_g = self._region_view(t, unwatched=True)[0] if self.radars_alive_mask else t_reg
         near = (
             ((p_zone_tc >= c.p_negligible) & (t >= deadline - c.release_guard_s))
             | (np.isfinite(t_reg_g) & (t >= t_reg_g - self._lead_s - c.release_guard_s))

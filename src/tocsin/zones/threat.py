@@ -175,7 +175,7 @@ class ThreatEval:
             pair_t_mean_unix_s=self.pair_t_mean_unix_s[kp],
             pair_t_early_unix_s=self.pair_t_early_unix_s[kp],
             pair_watch_lead_s=self.pair_watch_lead()[kp],
-            pair_watch_mask=self.pair_watch_mask_()[kp],
+            pair_watch_mask=self.pair_watch_bits()[kp],
             region_threat=new[self.region_threat[kr]],
             region_zone=self.region_zone[kr],
             region_t_early_unix_s=self.region_t_early_unix_s[kr],
@@ -205,7 +205,7 @@ class ThreatEval:
                     pair_t_mean_unix_s=self.pair_t_mean_unix_s[a:b],
                     pair_t_early_unix_s=self.pair_t_early_unix_s[a:b],
                     pair_watch_lead_s=self.pair_watch_lead()[a:b],
-                    pair_watch_mask=self.pair_watch_mask_()[a:b],
+                    pair_watch_mask=self.pair_watch_bits()[a:b],
                     region_threat=np.repeat(zero, rb - ra),
                     region_zone=self.region_zone[ra:rb],
                     region_t_early_unix_s=self.region_t_early_unix_s[ra:rb],
@@ -241,7 +241,7 @@ class ThreatEval:
             pair_t_mean_unix_s=cat("pair_t_mean_unix_s"),
             pair_t_early_unix_s=cat("pair_t_early_unix_s"),
             pair_watch_lead_s=np.concatenate([p.pair_watch_lead() for p in parts]),
-            pair_watch_mask=np.concatenate([p.pair_watch_mask_() for p in parts]),
+            pair_watch_mask=np.concatenate([p.pair_watch_bits() for p in parts]),
             region_threat=np.concatenate([p.region_threat + o for p, o in zip(parts, off, strict=True)]),
             region_zone=cat("region_zone"),
             region_t_early_unix_s=cat("region_t_early_unix_s"),
@@ -258,41 +258,38 @@ class ThreatEval:
             return np.asarray(late, dtype=np.float64)
         return np.asarray(self.impact_t_late_unix_s[self.region_threat], dtype=np.float64)
 
+    def _field_or(self, name: str, size: int, fill: float | int | bool, dtype: type) -> Any:
+        """Field ``name`` when it has ``size`` entries, else ``fill`` of that size (objects pickled
+        before the field existed, or built without it)."""
+        v = vars(self).get(name)
+        if v is not None and np.shape(v) == (size,):
+            return np.asarray(v, dtype=dtype)
+        return np.full(size, fill, dtype=dtype)
+
     def watch_lead(self) -> FloatArray:
-        """Radar-watch lead per region pair (s, NaN: unwatched), shape (R,); NaN for objects made
-        before the field existed."""
-        lead = getattr(self, "region_watch_lead_s", None)
-        if lead is not None and lead.size == self.region_threat.size:
-            return np.asarray(lead, dtype=np.float64)
-        return np.full(self.region_threat.size, np.nan)
-
-    def pair_watch_lead(self) -> FloatArray:
-        """Radar-watch lead per probability pair (s, NaN: unwatched), shape (M,)."""
-        lead = vars(self).get("pair_watch_lead_s")
-        if lead is not None and lead.size == self.pair_threat.size:
-            return np.asarray(lead, dtype=np.float64)
-        return np.full(self.pair_threat.size, np.nan)
-
-    def pair_watch_mask_(self) -> IntArray:
-        """Bit mask of the radars watching each probability pair, shape (M,) (0: none)."""
-        mask = vars(self).get("pair_watch_mask")
-        if mask is not None and mask.size == self.pair_threat.size:
-            return np.asarray(mask, dtype=np.int64)
-        return np.zeros(self.pair_threat.size, dtype=np.int64)
-
-    def ir_only_mask(self) -> BoolArray:
-        """Per threat (N,): fed by infrared only (False where not known)."""
-        v = vars(self).get("ir_only")  # absent from objects pickled before the field
-        if v is not None and v.shape == (len(self),):
-            return np.asarray(v, dtype=bool)
-        return np.zeros(len(self), dtype=bool)
+        """Radar-watch lead per region pair (s, NaN: unwatched), shape (R,)."""
+        out: FloatArray = self._field_or("region_watch_lead_s", self.region_threat.size, np.nan, np.float64)
+        return out
 
     def watch_mask(self) -> IntArray:
         """Bit mask of the radars watching each region pair, shape (R,) (0: none)."""
-        mask = getattr(self, "region_watch_mask", None)
-        if mask is not None and mask.size == self.region_threat.size:
-            return np.asarray(mask, dtype=np.int64)
-        return np.zeros(self.region_threat.size, dtype=np.int64)
+        out: IntArray = self._field_or("region_watch_mask", self.region_threat.size, 0, np.int64)
+        return out
+
+    def pair_watch_lead(self) -> FloatArray:
+        """Radar-watch lead per probability pair (s, NaN: unwatched), shape (M,)."""
+        out: FloatArray = self._field_or("pair_watch_lead_s", self.pair_threat.size, np.nan, np.float64)
+        return out
+
+    def pair_watch_bits(self) -> IntArray:
+        """Bit mask of the radars watching each probability pair, shape (M,) (0: none)."""
+        out: IntArray = self._field_or("pair_watch_mask", self.pair_threat.size, 0, np.int64)
+        return out
+
+    def ir_only_mask(self) -> BoolArray:
+        """Per threat (N,): fed by infrared only (False where not known)."""
+        out: BoolArray = self._field_or("ir_only", len(self), False, np.bool_)
+        return out
 
     def region_late_unix_s(self) -> FloatArray:
         """Latest plausible impact time per region pair (Unix s), shape (R,) (see ``_late``)."""
@@ -691,7 +688,8 @@ class ThreatEvaluator:
     def _watch(
         self, pred: ImpactPredictions, status: IntArray, threat: IntArray, zone: IntArray
     ) -> tuple[FloatArray, IntArray]:
-        """Radar-watch lead (s) and radar mask per region pair (see :mod:`tocsin.zones.watch`).
+        """Radar-watch lead (s) and radar mask per (threat, zone) pair, region or probability pair (see
+        :mod:`tocsin.zones.watch`).
 
         The speed bound is the energy speed of the state for a coasting threat; a boosting one may still
         gain energy, so it gets the orbital speed.
