@@ -6,7 +6,8 @@ commands), then every confirmed track of ``tracks.jsonl`` is associated to the t
 times, ``truth.jsonl``; at most ``MATCH_RADIUS_M``), and its last launch estimate in
 ``predictions.jsonl`` is compared with that object's launch point in ``events.json``: horizontal
 error (geodesic, m), launch-time error (s), and whether the truth lies inside the reported 95 %
-east/north ellipse (chi-square, 2 dof, 5.991).
+east/north ellipse (chi-square, 2 dof, 5.991) and the true launch time inside +-1.96 of the reported
+``launch_t_sigma_s``.
 
 Writes ``benchmarks/out/launch.json``. Usage: ``python benchmarks/bench_launch.py [--scenarios
 unknown-airframes al-asad-2020 rocket-barrage] [--seeds 1] [--work DIR] [--reuse]``. ``--reuse``
@@ -104,10 +105,13 @@ def score(scen: Path, run: Path) -> dict[str, Any]:
                 "error_m": round(err, 1),
                 "dt_s": round(float(r["launch_t_unix_s"]) - float(ev["launch"]["t_unix_s"]), 2),
                 "inside_95": inside,
+                "t_sigma_s": round(float(r["launch_t_sigma_s"]), 2) if "launch_t_sigma_s" in r else None,
             }
         )
     err = np.array([r["error_m"] for r in rows])
     cov = [r["inside_95"] for r in rows if r["inside_95"] is not None]
+    # Launch time inside its 95 % interval (normal, 1.96 sigma).
+    cov_t = [abs(r["dt_s"]) <= 1.96 * r["t_sigma_s"] for r in rows if r["t_sigma_s"]]
     return {
         "tracks_scored": len(rows),
         "tracks_without_estimate": unestimated,
@@ -115,6 +119,7 @@ def score(scen: Path, run: Path) -> dict[str, Any]:
         "p90_error_m": round(float(np.percentile(err, 90)), 1) if err.size else None,
         "median_abs_dt_s": round(float(np.median(np.abs([r["dt_s"] for r in rows]))), 2) if rows else None,
         "coverage_95": round(sum(cov) / len(cov), 3) if cov else None,
+        "time_coverage_95": round(sum(cov_t) / len(cov_t), 3) if cov_t else None,
         "rows": rows,
     }
 
@@ -162,7 +167,8 @@ def main() -> None:
                 f"{name} seed {seed}: {res['tracks_scored']} tracks"
                 f" (+{res['tracks_without_estimate']} without estimate),"
                 f" median {res['median_error_m']} m, p90 {res['p90_error_m']} m,"
-                f" |dt| median {res['median_abs_dt_s']} s, 95% coverage {res['coverage_95']}"
+                f" |dt| median {res['median_abs_dt_s']} s, 95% coverage {res['coverage_95']},"
+                f" time {res['time_coverage_95']}"
             )
     OUT.mkdir(exist_ok=True)
     (OUT / "launch.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from tocsin.cli.files import load_sensors_doc
 from tocsin.engine.core import scan_to_input
 from tocsin.engine.sensors import launch_sensors, track_models
 from tocsin.eval.truth import load_truth
+from tocsin.geo.frames import ecef_to_enu, geodetic_to_ecef
 from tocsin.geo.geodesic import geodesic_distance_m
 from tocsin.ingest.stream import ScanAssembler
 from tocsin.predict.ground import Terrain
@@ -51,6 +52,10 @@ class LaunchErrors:
     error_m: np.ndarray
     dt_s: np.ndarray
     sigma_m: np.ndarray  # sqrt of the trace of the reported east/north covariance (m)
+    # Reported launch-time sigma (s) and the truth's squared Mahalanobis distance in the east/north
+    # covariance (chi-square, 2 dof, when calibrated); NaN where none.
+    t_sigma_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    d2: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def median_error_m(self) -> float:
         """Median horizontal error (m) over the objects that got an estimate."""
@@ -95,7 +100,7 @@ def run_launch_study(
     assembler = ScanAssembler(sensors, 5.0, "-", eager=True)
     tracker = Tracker(track_models(sensors))
     est = LaunchEstimator(terrain=terrain or site_terrain(scenario), sensors=launch_sensors(sensors))
-    last: dict[str, tuple[float, float, float, float]] = {}
+    last: dict[str, tuple[float, float, float, float, float, np.ndarray]] = {}
     first_pos: dict[str, tuple[float, np.ndarray]] = {}
     t_cycle = -math.inf
 
@@ -107,7 +112,14 @@ def run_launch_study(
                 first_pos[tid] = (float(snap.t_update_unix_s[i]), snap.x[i, :3].copy())
             if np.isfinite(res.lat_deg[i]):
                 sig = math.sqrt(max(float(np.trace(res.cov_en_m2[i])), 0.0))
-                last[tid] = (float(res.lat_deg[i]), float(res.lon_deg[i]), float(res.t_unix_s[i]), sig)
+                last[tid] = (
+                    float(res.lat_deg[i]),
+                    float(res.lon_deg[i]),
+                    float(res.t_unix_s[i]),
+                    sig,
+                    float(res.t_sigma_s[i]),
+                    res.cov_en_m2[i].copy(),
+                )
 
     with (out_dir / "measurements.jsonl").open(encoding="utf-8") as f:
         for number, text in enumerate(f, start=1):
@@ -144,11 +156,22 @@ def run_launch_study(
     err = np.full(len(events), np.nan)
     dt = np.full(len(events), np.nan)
     sig = np.full(len(events), np.nan)
+    t_sig = np.full(len(events), np.nan)
+    d2 = np.full(len(events), np.nan)
     for k, e in enumerate(events):
         if e.object not in best:
             continue
-        la, lo, tl, s = last[best[e.object][1]]
+        la, lo, tl, s, ts, cov = last[best[e.object][1]]
         err[k] = float(geodesic_distance_m(la, lo, e.launch_lat_deg, e.launch_lon_deg))
         dt[k] = tl - e.launch_t_unix_s
         sig[k] = s
-    return LaunchErrors(tuple(names), tuple(e.class_name for e in events), err, dt, sig)
+        t_sig[k] = ts
+        truth_en = ecef_to_enu(
+            geodetic_to_ecef(math.radians(e.launch_lat_deg), math.radians(e.launch_lon_deg), 0.0)[None],
+            math.radians(la),
+            math.radians(lo),
+            0.0,
+        )[0, :2]
+        if np.isfinite(cov).all() and np.linalg.det(cov) > 0.0:
+            d2[k] = float(truth_en @ np.linalg.solve(cov, truth_en))
+    return LaunchErrors(tuple(names), tuple(e.class_name for e in events), err, dt, sig, t_sig, d2)

@@ -46,7 +46,7 @@ from tocsin.track.tracker import Tracker
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "launch-ir.yaml"
 LAT0, LON0, ALT0 = math.radians(34.1), math.radians(46.5), 1350.0
 # Launch 1 km E 2 km N, 40 s before t_ref, az 250 deg, loft 70 deg, a0 25 m/s^2, q 0.014/s, burn 50 s.
-THETA = np.array([1.0, 2.0, -40.0, math.radians(250.0), math.radians(70.0), 2.5, 1.4, 5.0])
+THETA = np.array([1.0, 2.0, -40.0, math.radians(250.0), math.radians(70.0), 2.5, 1.4, 5.0, 0.0])
 FRAME = BoostFitFrame(LAT0, LON0, ALT0, 1000.0, (THETA,))
 
 
@@ -74,7 +74,7 @@ def test_covariance_intersection_is_consistent_and_picks_the_tighter() -> None:
 
 
 def test_fit_states_burnout_and_coast() -> None:
-    cov = np.diag([0.2, 0.2, 1.0, 1e-3, 1e-3, 0.05, 0.03, 0.1]) ** 2
+    cov = np.diag([0.2, 0.2, 1.0, 1e-3, 1e-3, 0.05, 0.03, 0.1, 0.05]) ** 2
     t_bo = FRAME.t_ref_unix_s + THETA[2] + THETA[7] * 10.0  # launch + burn time
     # A fit whose data end 20 s after burnout: the burnout is measured, the coast state is given.
     fit = BoostFitState(FRAME, THETA, cov, t_bo + 20.0)

@@ -16,6 +16,10 @@ import pytest
 from launch_harness import LaunchErrors, run_launch_study
 
 HERE = Path(__file__).resolve().parent / "scenarios"
+CHI2_95_2DOF = 5.991
+# Honest uncertainty: at least this share of the truths inside the reported 95 % regions (a few
+# objects per scenario: the bar sits below nominal by the binomial spread of 15-25 objects).
+MIN_COVERAGE_95 = 0.8
 
 
 def _pooled(scenario: str | Path, tmp: Path, seeds: tuple[int, ...]) -> LaunchErrors:
@@ -26,7 +30,18 @@ def _pooled(scenario: str | Path, tmp: Path, seeds: tuple[int, ...]) -> LaunchEr
         error_m=np.concatenate([r.error_m for r in runs]),
         dt_s=np.concatenate([r.dt_s for r in runs]),
         sigma_m=np.concatenate([r.sigma_m for r in runs]),
+        t_sigma_s=np.concatenate([r.t_sigma_s for r in runs]),
+        d2=np.concatenate([r.d2 for r in runs]),
     )
+
+
+def _coverage_95(res: LaunchErrors) -> tuple[float, float]:
+    """Shares of estimated objects whose true launch point lies in the reported 95 % ellipse and whose
+    true launch time lies within 1.96 reported sigmas."""
+    ok = np.isfinite(res.error_m)
+    pos = float(np.mean(res.d2[ok] <= CHI2_95_2DOF))
+    t = float(np.mean(np.abs(res.dt_s[ok]) <= 1.96 * res.t_sigma_s[ok]))
+    return pos, t
 
 
 @pytest.mark.slow
@@ -36,6 +51,8 @@ def test_rockets_and_mortars_by_counter_battery_radar(tmp_path: Path) -> None:
     assert ok.sum() >= 20, res.error_m
     assert res.median_error_m() <= 150.0, np.round(res.error_m)
     assert float(np.median(np.abs(res.dt_s[ok]))) <= 1.5, np.round(res.dt_s, 2)
+    pos, t = _coverage_95(res)
+    assert pos >= MIN_COVERAGE_95 and t >= MIN_COVERAGE_95, (pos, t, np.round(res.dt_s / res.t_sigma_s, 1))
 
 
 @pytest.mark.slow
@@ -45,6 +62,8 @@ def test_srbm_with_radar_coverage_of_the_boost(tmp_path: Path) -> None:
     assert ok.sum() >= 5, res.error_m
     assert res.median_error_m() <= 500.0, np.round(res.error_m)
     assert float(np.median(np.abs(res.dt_s[ok]))) <= 3.0, np.round(res.dt_s, 2)
+    pos, t = _coverage_95(res)
+    assert pos >= MIN_COVERAGE_95 and t >= MIN_COVERAGE_95, (pos, t, np.round(res.dt_s / res.t_sigma_s, 1))
 
 
 @pytest.mark.slow
@@ -54,3 +73,5 @@ def test_srbm_infrared_only_two_geo_satellites(tmp_path: Path) -> None:
     assert ok.sum() >= 10, res.error_m
     assert res.median_error_m() <= 3000.0, np.round(res.error_m)
     assert float(np.median(np.abs(res.dt_s[ok]))) <= 5.0, np.round(res.dt_s, 2)
+    pos, t = _coverage_95(res)
+    assert pos >= MIN_COVERAGE_95 and t >= MIN_COVERAGE_95, (pos, t, np.round(res.dt_s / res.t_sigma_s, 1))

@@ -26,7 +26,7 @@ from tocsin.track.types import MODE_NAMES, TrackSnapshot
 LAT0, LON0, ALT0 = math.radians(34.1), math.radians(46.5), 1350.0
 T_REF = 1_578_436_300.0
 # Launch 1.5 km east / 0.8 km north of the reference, 32 s before T_REF, azimuth 255 deg, loft 70 deg.
-THETA = np.array([1.5, 0.8, -32.0, math.radians(255.0), math.radians(70.0), 3.0, 1.3, 5.2])
+THETA = np.array([1.5, 0.8, -32.0, math.radians(255.0), math.radians(70.0), 3.0, 1.3, 5.2, 0.0])
 GEO = np.array([geodetic_deg_to_ecef(0.0, 50.0, 35_786e3), geodetic_deg_to_ecef(0.0, 5.0, 35_786e3)])
 
 
@@ -82,6 +82,32 @@ def test_boost_fit_on_radar_plots_is_tight() -> None:
     assert abs(t_l - (T_REF - 32.0)) < 1.0
 
 
+@pytest.mark.slow
+def test_boost_fit_finds_a_pad_above_the_terrain_model() -> None:
+    """No DEM at the launch site: the theatre constant is 1,300 m below the pad. Radar plots of the
+    boost pin the pad height (the fitted offset) and the launch; infrared lines of sight cannot, so
+    the reported launch-time and position sigmas must hold the error instead."""
+    rng = np.random.default_rng(6)
+    t = np.arange(-20.0, 30.0, 1.0)
+    pos = boost_model_positions(THETA[None], t, LAT0, LON0, ALT0)[0] + rng.normal(0.0, 30.0, (t.size, 3))
+    white = np.repeat(np.eye(3)[None] / 30.0, t.size, axis=0)
+    data = BoostData(np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), t + T_REF, pos, white)
+    low = Terrain(default_alt_m=ALT0 - 1300.0)
+    out = boost_measurement_fit(data, pos[0], (pos[1] - pos[0]), T_REF - 20.0, terrain=low)
+    assert out is not None
+    (lat, lon, t_l, _, _), theta = out
+    la, lo = _truth_launch()
+    assert float(geodesic_distance_m(lat, lon, la, lo)) < 100.0
+    assert abs(t_l - (T_REF - 32.0)) < 1.0
+    assert abs(theta[8] * 1000.0 - 1300.0) < 100.0  # the pad height above the model (m)
+
+
+def test_terrain_height_sigma_is_the_box_or_the_default() -> None:
+    terrain = Terrain(default_alt_m=0.0, boxes=((34.0, 34.2, 46.4, 46.6, 1350.0),))
+    s = terrain.height_sigma_m(np.array([34.1, 10.0]), np.array([46.5, 10.0]))
+    assert s.tolist() == [terrain.box_sigma_m, terrain.default_sigma_m]
+
+
 def test_ballistic_gate_passes_an_arc_and_fails_a_thrusting_track() -> None:
     r0 = geodetic_deg_to_ecef(33.3, 43.8, 500.0)
     up = r0 / np.linalg.norm(r0)
@@ -110,7 +136,7 @@ def test_multi_start_fits_spread_over_updates_give_the_same_estimates(
     estimate is bit for bit the fit run at once on the data its job began with."""
     rng = np.random.default_rng(7)
     sigma = 20e-6
-    thetas = [THETA, THETA + np.array([2.0, -1.0, 3.0, 0.3, 0.05, 0.0, 0.0, 0.0])]
+    thetas = [THETA, THETA + np.array([2.0, -1.0, 3.0, 0.3, 0.05, 0.0, 0.0, 0.0, 0.0])]
     sensors = {f"geo{k}": LaunchSensor(kind="ir", pos_ecef_m=GEO[k], sigma_los_rad=sigma) for k in (0, 1)}
     est = LaunchEstimator(terrain=Terrain(default_alt_m=ALT0), sensors=sensors)
     runs: list[int] = []

@@ -28,6 +28,10 @@ class Terrain:
 
     default_alt_m: float = 0.0
     boxes: tuple[tuple[float, float, float, float, float], ...] = field(default_factory=tuple)
+    # How far the true ground may lie from the model (1 sigma, m): the theatre constant stands for land
+    # from the coast to high plateaus (launch sites of 2020: 1,300-1,700 m), a box for a surveyed site.
+    default_sigma_m: float = 1000.0
+    box_sigma_m: float = 30.0
 
     def height_m(self, lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
         """Terrain height (m above the ellipsoid) at geodetic points (deg); NaN points get the default."""
@@ -38,6 +42,16 @@ class Terrain:
             inside = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
             h = np.where(inside, alt, h)
         return h
+
+    def height_sigma_m(self, lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+        """1-sigma error (m) of :meth:`height_m` at geodetic points (deg): a box's or the default's."""
+        lat = np.asarray(lat_deg, dtype=np.float64)
+        lon = np.asarray(lon_deg, dtype=np.float64)
+        s = np.full(lat.shape, self.default_sigma_m)
+        for la0, la1, lo0, lo1, _ in self.boxes:
+            inside = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
+            s = np.where(inside, self.box_sigma_m, s)
+        return s
 
 
 @dataclass(frozen=True)

@@ -474,6 +474,7 @@ def predict_impacts(
         radar_updates=np.asarray(snapshot.n_radar, dtype=np.int64).copy()
         if np.shape(snapshot.n_radar) == (n,)
         else np.full(n, -1, dtype=np.int64),
+        launch_t_sigma_s=launch_est.t_sigma_s if launch_est is not None else nan.copy(),
     )
 
 
@@ -689,9 +690,11 @@ def prediction_rows(preds: ImpactPredictions) -> list[dict[str, Any]]:
 
     Tracks without one (status no_impact, below_ground, invalid) get no row: the contract requires
     finite impact fields. Launch fields appear once estimated. Extras: ``status``, ``class_estimate``,
-    ``class_prob``, ``range_class``, ``danger_radius_m``, 95 % ellipse axes and azimuth.
+    ``class_prob``, ``range_class``, ``danger_radius_m``, 95 % ellipse axes and azimuth,
+    ``launch_cov_en_m2`` and ``launch_t_sigma_s``.
     """
     major, minor, az = ellipse_axes(preds.impact_cov_en_m2)
+    n_rows = len(preds.track_ids)
     rows: list[dict[str, Any]] = []
     for i, tid in enumerate(preds.track_ids):
         if preds.status[i] not in (STATUS_OK, STATUS_BOOSTING) or not np.isfinite(preds.impact_lat_deg[i]):
@@ -710,6 +713,9 @@ def prediction_rows(preds: ImpactPredictions) -> list[dict[str, Any]]:
             row["launch_lat_deg"] = float(preds.launch_lat_deg[i])
             row["launch_lon_deg"] = float(preds.launch_lon_deg[i])
             row["launch_t_unix_s"] = float(preds.launch_t_unix_s[i])
+            ts = preds.launch_t_sigma_s
+            if ts.shape == (n_rows,) and np.isfinite(ts[i]):
+                row["launch_t_sigma_s"] = float(ts[i])
             lc = preds.launch_cov_en_m2[i]
             if np.isfinite(lc).all():
                 row["launch_cov_en_m2"] = [

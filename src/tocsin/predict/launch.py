@@ -59,6 +59,14 @@ _MIN_FIT_MEASUREMENTS = 8
 _ASSOC_GATE_CHI2 = 25.0
 _TL_SEARCH_S = 150.0  # launch at most this long before the first track point
 _TL_GRID_S = 0.25
+# Launch-time model floors (1 sigma, s), measured on rocket-barrage and al-asad-2020 (benchmarks/
+# bench_launch.py): a rocket's motor burn (0.5-2 s) is flown back as a ballistic arc, so its launch comes
+# 0.6-0.9 s late against 0.16-0.22 s of arc sigma; the boost fit's generic rise and pitch-over and the
+# boost drag it folds into the thrust put SRBM launches 1.4-3.1 s early even on a known pad, and 24-72 m
+# off when radar plots pin the boost (tests/predict/scenarios/launch-radar.yaml; 19-50 m of fit sigma).
+_BALLISTIC_T_FLOOR_S = 0.5
+_FIT_T_FLOOR_S = 3.0
+_FIT_POS_FLOOR_M = 50.0  # per horizontal axis
 
 
 @dataclass(frozen=True)
@@ -674,7 +682,7 @@ def ballistic_back_extrapolation(
         float(np.degrees(la)),
         float(np.degrees(lo)),
         t_unix_s + float(m[2]),
-        math.sqrt(cov[2, 2]),
+        math.sqrt(cov[2, 2] + _BALLISTIC_T_FLOOR_S**2),
         cov[:2, :2],
     )
 
@@ -1055,10 +1063,17 @@ _PRIOR_ACCEL_MPS2 = 25.0
 _PRIOR_ACCEL_SIGMA = 8.0
 _PRIOR_MASS_FRACTION = 0.7
 _PRIOR_MASS_FRACTION_SIGMA = 0.1
-_N_PAR = 8  # east_km, north_km, t_launch_s, azimuth, loft, accel0/10, flow*100, burn_s/10
+_PAD_SIGMA_FLOOR_M = 5.0
+_MAX_NFEV = 100
+# east_km, north_km, t_launch_s, azimuth, loft, accel0/10, flow*100, burn_s/10, pad height offset km
+_N_PAR = 9
 _LOFT_BOUNDS = (math.radians(20.0), math.radians(89.5))
-_LB = np.array([-np.inf, -np.inf, -np.inf, -np.inf, _LOFT_BOUNDS[0], 0.5, 0.0, 0.6])
-_UB = np.array([np.inf, np.inf, np.inf, np.inf, _LOFT_BOUNDS[1], 12.0, 1.8, 30.0])
+# The pad height is fitted about the terrain model's height with the model's own sigma: without a DEM at
+# the launch site (the theatre constant) a pad 1,320 m above it made every launch of al-asad-2020 come out
+# 5-10 s early with 57 x 143 m ellipses holding 18 % of the truths; free, that time error is in sigma.
+_PAD_BOUNDS_KM = (-3.0, 6.0)
+_LB = np.array([-np.inf, -np.inf, -np.inf, -np.inf, _LOFT_BOUNDS[0], 0.5, 0.0, 0.6, _PAD_BOUNDS_KM[0]])
+_UB = np.array([np.inf, np.inf, np.inf, np.inf, _LOFT_BOUNDS[1], 12.0, 1.8, 30.0, _PAD_BOUNDS_KM[1]])
 
 
 @dataclass(frozen=True)
@@ -1101,6 +1116,7 @@ def _unpack(theta: FloatArray) -> tuple[FloatArray, ...]:
         theta[:, 5] * 10.0,
         theta[:, 6] / 100.0,
         theta[:, 7] * 10.0,
+        theta[:, 8] * 1000.0,
     )
 
 
@@ -1109,9 +1125,10 @@ def boost_model_positions(
 ) -> FloatArray:
     """ECEF positions (K, M, 3) of K boost-model parameter sets at times t_rel_s (M,) (s after t_ref).
 
-    theta (K, 8): launch east/north (km) about the reference point (lat0, lon0, alt0 = launch height),
-    launch time (s after t_ref), azimuth and pitch-over elevation (rad), initial thrust acceleration
-    (10 m/s^2), mass flow over initial mass (1/100 s), burn time (10 s). Thrust acceleration
+    theta (K, 9): launch east/north (km) about the reference point (lat0, lon0, alt0 = terrain model
+    height), launch time (s after t_ref), azimuth and pitch-over elevation (rad), initial thrust
+    acceleration (10 m/s^2), mass flow over initial mass (1/100 s), burn time (10 s), pad height above
+    alt0 (km). Thrust acceleration
     a0 / (1 - q tau) (constant thrust, linear mass loss: Tsiolkovsky); J2 gravity and the rotating-frame
     terms (physics.dynamics); no drag (absorbed into the fitted thrust). Integrated by RK4 on a
     per-phase grid so that no step straddles a phase change; positions between nodes are cubic
@@ -1155,12 +1172,12 @@ def _boost_model_nodes(
     the times t_rel_s (M,): query times since launch (K, M), node times since launch (K, S), node
     states (K, S, 6), pads (K, 3) and the node index of the end of thrust."""
     k = th.shape[0]
-    e, n, t_l, az, loft, a0, q, tb = _unpack(th)
+    e, n, t_l, az, loft, a0, q, tb, dh = _unpack(th)
     tb = np.maximum(tb, _RISE_S + _PITCH_S + 1.0)
     q = np.minimum(q, 0.9 / tb)
     R = enu_rotation(lat0_rad, lon0_rad)  # rows: east, north, up in ECEF
     up = R[2]
-    p0 = enu_to_ecef(np.column_stack([e, n, np.zeros(k)]), lat0_rad, lon0_rad, alt0_m)
+    p0 = enu_to_ecef(np.column_stack([e, n, dh]), lat0_rad, lon0_rad, alt0_m)
     up_k = np.broadcast_to(up, (k, 3))
     d_pitch = (
         np.cos(loft)[:, None] * (np.sin(az)[:, None] * R[0] + np.cos(az)[:, None] * R[1])
@@ -1259,7 +1276,13 @@ def _hermite(
 
 
 def _residuals(
-    theta: FloatArray, data: BoostData, t_ref: float, lat0: float, lon0: float, alt0: float
+    theta: FloatArray,
+    data: BoostData,
+    t_ref: float,
+    lat0: float,
+    lon0: float,
+    alt0: float,
+    pad_sigma_m: float = 0.0,
 ) -> FloatArray:
     """Whitened residuals (K, 2R + 3Q) of K parameter sets: ray angles, then plot positions."""
     th = np.atleast_2d(theta)
@@ -1294,6 +1317,8 @@ def _residuals(
     out.append(
         ((th[:, 6] / 100.0 * th[:, 7] * 10.0 - _PRIOR_MASS_FRACTION) / _PRIOR_MASS_FRACTION_SIGMA)[:, None]
     )
+    # Pad height: the terrain model's height with its sigma (a floor keeps a known height well posed).
+    out.append((th[:, 8] * 1000.0 / max(pad_sigma_m, _PAD_SIGMA_FLOOR_M))[:, None])
     return np.concatenate(out, axis=1)
 
 
@@ -1307,14 +1332,16 @@ def _normal_basis(u: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 @dataclass(frozen=True)
 class BoostFitFrame:
-    """The fixed frame of one boost fit: reference point (rad, rad, m above the ellipsoid), reference
-    time (Unix s) and the parameter sets (8,) its least-squares runs start from, in order."""
+    """The fixed frame of one boost fit: reference point (rad, rad, m above the ellipsoid: the terrain
+    model's height), reference time (Unix s), the parameter sets (9,) its least-squares runs start from,
+    in order, and the terrain model's height sigma there (m; the pad height's prior)."""
 
     lat0_rad: float
     lon0_rad: float
     alt0_m: float
     t_ref_unix_s: float
     starts: tuple[FloatArray, ...]
+    pad_sigma_m: float = 0.0
 
 
 def boost_fit_frame(
@@ -1330,6 +1357,7 @@ def boost_fit_frame(
     la, lo, h = ecef_to_geodetic(guess_ecef_m)
     lat0, lon0 = float(la), float(lon0_ := lo)
     alt0 = float(terrain.height_m(np.degrees(lat0), np.degrees(lon0_)))
+    pad_sigma = float(terrain.height_sigma_m(np.degrees(lat0), np.degrees(lon0_)))
     R = enu_rotation(lat0, lon0)
     v_enu = R @ guess_vel_mps
     az0 = math.atan2(v_enu[0], v_enu[1])
@@ -1340,38 +1368,41 @@ def boost_fit_frame(
     # Launch point: back along the horizontal velocity by the mean horizontal speed (half the current).
     back = 0.5 * tau0 * 0.5 * v_enu[:2]
     starts = [
-        np.array([-back[0] / 1000, -back[1] / 1000, -tau0, az0, math.radians(loft_deg), 2.5, 1.0, 7.0])
+        np.array([-back[0] / 1000, -back[1] / 1000, -tau0, az0, math.radians(loft_deg), 2.5, 1.0, 7.0, 0.0])
         for loft_deg in (60.0, 75.0, 85.0)
     ]
+    if warm is not None and warm.size < _N_PAR:
+        warm = np.concatenate([warm, np.zeros(_N_PAR - warm.size)])  # a fit kept before the pad height
     if warm is not None:
         # Refits start from the last solution; the final fit (``multi_start``) also from the fresh
         # starts, so that an early local minimum is not carried to the end.
         starts = [warm, *starts] if multi_start else [warm]
-    return BoostFitFrame(lat0, lon0, alt0, guess_t_unix_s, tuple(starts))
+    return BoostFitFrame(lat0, lon0, alt0, guess_t_unix_s, tuple(starts), pad_sigma)
 
 
 def boost_fit_run(data: BoostData, frame: BoostFitFrame, start: FloatArray) -> OptimizeResult | None:
-    """One least-squares run of the boost fit from ``start`` (8,); None when the solver fails.
+    """One least-squares run of the boost fit from ``start`` (9,); None when the solver fails.
 
     The unit of work of a fit (up to ``max_nfev`` model evaluations, ~0.1-0.3 s of CPU): a
     multi-start fit is several of these, and the launch estimator may spread them over updates.
     """
     lat0, lon0, alt0, t_ref = frame.lat0_rad, frame.lon0_rad, frame.alt0_m, frame.t_ref_unix_s
+    pad = frame.pad_sigma_m
     # The model integration costs the same for 1 or 9 parameter sets (numpy call overhead), and the
     # solver asks for the Jacobian at the very point whose residuals it just took when it accepts a
-    # step: so each residual call integrates the point with its 8 forward-difference neighbours and
+    # step: so each residual call integrates the point with its 9 forward-difference neighbours and
     # keeps the Jacobian for that call (the launch-ir study: fit calls 1,630 -> 902, CPU -30 %).
     kept: dict[bytes, FloatArray] = {}
 
     def fun(th: FloatArray) -> FloatArray:
-        r, J = _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)
+        r, J = _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0, pad)
         kept.clear()
         kept[th.tobytes()] = J
         return r
 
     def jac(th: FloatArray) -> FloatArray:
         got = kept.get(th.tobytes())
-        return got if got is not None else _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0)[1]
+        return got if got is not None else _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0, pad)[1]
 
     x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
     try:
@@ -1383,7 +1414,9 @@ def boost_fit_run(data: BoostData, frame: BoostFitFrame, start: FloatArray) -> O
             loss="soft_l1",
             f_scale=3.0,
             x_scale="jac",
-            max_nfev=60,
+            # 9 parameters with the pad height: the radar-plot fits of tests/predict/test_launch_fit.py
+            # converge in 66-116 evaluations (60 stopped them 250 m and 2 s short).
+            max_nfev=_MAX_NFEV,
         )
     except (ValueError, np.linalg.LinAlgError):
         return None
@@ -1398,7 +1431,7 @@ def boost_fit_better(best: OptimizeResult | None, res: OptimizeResult | None) ->
 
 
 def boost_fit_parameter_cov(best: OptimizeResult) -> FloatArray | None:
-    """Covariance (8, 8) of a boost fit's parameters: (J^T J)^+ scaled by the reduced chi-square when
+    """Covariance (9, 9) of a boost fit's parameters: (J^T J)^+ scaled by the reduced chi-square when
     it exceeds 1 (model error; Bevington & Robinson, Data Reduction and Error Analysis, 3rd ed., 8.5),
     None when it cannot be formed."""
     J = best.jac
@@ -1415,7 +1448,7 @@ def boost_fit_parameter_cov(best: OptimizeResult) -> FloatArray | None:
 def boost_fit_result(
     frame: BoostFitFrame, best: OptimizeResult | None
 ) -> tuple[tuple[float, float, float, float, FloatArray], FloatArray] | None:
-    """The launch estimate (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) and parameters (8,) of
+    """The launch estimate (lat_deg, lon_deg, t_unix_s, t_sigma_s, cov_en_m2) and parameters (9,) of
     the best run, or None when there is none or it is not finite."""
     if best is None or not np.isfinite(best.x).all():
         return None
@@ -1424,14 +1457,14 @@ def boost_fit_result(
         return None
     th = best.x
     lat0, lon0, alt0 = frame.lat0_rad, frame.lon0_rad, frame.alt0_m
-    mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, 0.0]), lat0, lon0, alt0)
+    mean = enu_to_ecef(np.array([th[0] * 1000.0, th[1] * 1000.0, th[8] * 1000.0]), lat0, lon0, alt0)
     la1, lo1, _ = ecef_to_geodetic(mean)
-    cov = C[:2, :2] * 1e6
+    cov = C[:2, :2] * 1e6 + np.eye(2) * _FIT_POS_FLOOR_M**2
     est = (
         float(np.degrees(la1)),
         float(np.degrees(lo1)),
         frame.t_ref_unix_s + float(th[2]),
-        math.sqrt(C[2, 2]),
+        math.sqrt(C[2, 2] + _FIT_T_FLOOR_S**2),
         cov,
     )
     return est, th
@@ -1454,7 +1487,7 @@ def boost_measurement_fit(
     pitch-over elevations about a guess from the first track state (position (3,) m, velocity (3,)
     m/s at ``guess_t_unix_s``). Covariance from the Jacobian, (J^T J)^-1 scaled by the reduced
     chi-square when it exceeds 1 (model error). Returns (lat_deg, lon_deg, t_unix_s, t_sigma_s,
-    cov_en_m2) and the fitted parameters (8,), or None when the fit fails. ``warm`` (parameters of
+    cov_en_m2) and the fitted parameters (9,), or None when the fit fails. ``warm`` (parameters of
     an earlier fit with the same guess) replaces the multi-start. The same as
     :func:`boost_fit_frame`, then :func:`boost_fit_run` from each start, then :func:`boost_fit_result`.
     """
@@ -1470,14 +1503,20 @@ def boost_measurement_fit(
 
 
 def _residuals_and_jacobian(
-    theta: FloatArray, data: BoostData, t_ref: float, lat0: float, lon0: float, alt0: float
+    theta: FloatArray,
+    data: BoostData,
+    t_ref: float,
+    lat0: float,
+    lon0: float,
+    alt0: float,
+    pad_sigma_m: float = 0.0,
 ) -> tuple[FloatArray, FloatArray]:
-    """Residuals (R,) at ``theta`` (8,) and their forward-difference Jacobian (R, 8), the point and
-    its perturbed parameter sets integrated in one batch."""
-    step = np.array([1e-3, 1e-3, 1e-2, 1e-5, 1e-5, 1e-4, 1e-4, 1e-3])
+    """Residuals (R,) at ``theta`` (9,) and their forward-difference Jacobian (R, 9), the point and
+    its perturbed parameter sets integrated in one batch (pad height sigma in m)."""
+    step = np.array([1e-3, 1e-3, 1e-2, 1e-5, 1e-5, 1e-4, 1e-4, 1e-3, 1e-3])
     th = np.repeat(np.asarray(theta, dtype=np.float64)[None], _N_PAR + 1, axis=0)
     th[1:] += np.diag(step)
-    r = _residuals(th, data, t_ref, lat0, lon0, alt0)
+    r = _residuals(th, data, t_ref, lat0, lon0, alt0, pad_sigma_m)
     return r[0], np.asarray(((r[1:] - r[0]) / step[:, None]).T, dtype=np.float64)
 
 
@@ -1502,8 +1541,8 @@ _FIT_STATE_FLOOR_VEL_MPS = 15.0
 
 @dataclass(frozen=True)
 class BoostFitState:
-    """One converged boost fit kept for its state: frame, parameters (8,), parameter covariance
-    (8, 8), the time (Unix s) of the newest measurement it fitted, whether it fitted infrared lines of
+    """One converged boost fit kept for its state: frame, parameters (9,), parameter covariance
+    (9, 9), the time (Unix s) of the newest measurement it fitted, whether it fitted infrared lines of
     sight only, and the longest revisit (s) of their sensors."""
 
     frame: BoostFitFrame

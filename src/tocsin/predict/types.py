@@ -54,6 +54,8 @@ class ImpactPredictions:
     energy_range_m: FloatArray = field(default_factory=lambda: np.zeros(0))  # (N,) min-energy range
     # (N,) radar updates of each track (0: infrared only; -1: not known). Empty where not given.
     radar_updates: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # (N,) 1-sigma of launch_t_unix_s (s); empty where not given.
+    launch_t_sigma_s: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.track_ids)
