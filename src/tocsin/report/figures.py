@@ -36,7 +36,7 @@ from tocsin.zones.geometry import local_m_to_lonlat, lonlat_to_local_m
 
 PAGE_SIZE_IN = (12.0, 8.5)
 CLUSTER_WIDTHS = (0.06, 0.26, 0.27, 0.19, 0.11, 0.11)
-CLASS_WIDTHS = (0.17, 0.08, 0.10, 0.07, 0.11, 0.18, 0.15, 0.08)
+CLASS_WIDTHS = (0.22, 0.08, 0.10, 0.07, 0.10, 0.17, 0.15, 0.08)  # the class column holds "unattributed"
 COVER = "#d62728"
 PRE = "#f5a623"
 NONE = "#c9d1d9"
