@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tocsin._types import FloatArray
+from tocsin._types import BoolArray, FloatArray
 from tocsin.geo.frames import altitude_fast_m
 from tocsin.geo.wgs84 import E2, GM_M3_S2, OMEGA_RAD_S
 from tocsin.physics.atmosphere import density_kg_m3
@@ -220,18 +220,29 @@ def drag_scaled_q_lnbeta(x: FloatArray, q_lnb: FloatArray, a_ref_mps2: float) ->
 
 
 def ekf_update(
-    x: FloatArray, P: FloatArray, y: FloatArray, H: FloatArray, R: FloatArray
+    x: FloatArray,
+    P: FloatArray,
+    y: FloatArray,
+    H: FloatArray,
+    R: FloatArray,
+    consider_lnbeta: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Batched EKF update with residuals y (B, m), Jacobians H (B, m, NX), noise R (m, m) or (B, m, m).
 
     Returns (x+, P+, nis (B,), log-likelihood (B,)). Joseph form, numerically stable for any gain
     (Bar-Shalom et al. 2001, eq. 5.2.3-18); the gain uses ``solve`` on S, no explicit inverse.
+    ``consider_lnbeta`` (B,): rows whose ln beta is a consider parameter (Schmidt-Kalman filter,
+    Simon, Optimal State Estimation, 2006, sec. 7.5): its gain row is zero, so its mean and variance
+    stay as predicted while its uncertainty still enters S and the other states' gains; the Joseph
+    form gives the exact covariance of this suboptimal gain.
     """
     Ht = np.swapaxes(H, 1, 2)
     PHt = P @ Ht
     S = H @ PHt + R
     S = 0.5 * (S + np.swapaxes(S, 1, 2))
     K = np.swapaxes(np.linalg.solve(S, np.swapaxes(PHt, 1, 2)), 1, 2)
+    if consider_lnbeta is not None:
+        K[consider_lnbeta, 6, :] = 0.0
     x_new = x + np.einsum("bij,bj->bi", K, y)
     IKH = _EYE - K @ H
     P_new = IKH @ P @ np.swapaxes(IKH, 1, 2) + K @ R @ np.swapaxes(K, 1, 2)
