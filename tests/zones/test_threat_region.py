@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import shapely
 
@@ -109,3 +111,23 @@ def test_split_and_concat_equal_one_batch_evaluation() -> None:
     assert whole.region_zone.size > 0 and whole.pair_p.size > 0
     sub = whole.select(np.array([1, 2]))
     assert sub.track_ids == ("B", "C") and set(sub.pair_threat.tolist()) <= {0, 1}
+
+
+def test_radar_updated_threats_get_the_smaller_calibration_margin() -> None:
+    # Zones at the cloud's mean (20 km east) and 100 km beyond it (5 sigma of a 20 km cloud): inside
+    # the infrared margin (2.0 x 3.03 = 6.07 sigma), outside the radar one (1.5 x 3.03 = 4.55 sigma).
+    centres = np.array([[20e3, 0.0], [120e3, 0.0]])
+    zones = ring_zone_set(centres, 200.0, shelter_s=90.0)
+    cov = np.diag([20e3**2, 10e3**2])
+    pred = gaussian_predictions(0.0, ["T1"], np.array([[20e3, 0.0]]), np.array([300.0]), cov, n_samples=500)
+    cfg = ThreatEvalConfig()
+    assert cfg.region_scale == 2.0 and cfg.region_scale_radar == 1.5
+    infrared = ThreatEvaluator(zones, cfg).evaluate(dataclasses.replace(pred, radar_updates=np.array([0])))
+    assert sorted(infrared.region_zone.tolist()) == [0, 1]
+    radar = ThreatEvaluator(zones, cfg).evaluate(dataclasses.replace(pred, radar_updates=np.array([5])))
+    assert sorted(radar.region_zone.tolist()) == [0]
+    # A track with fewer radar updates than region_radar_min_updates keeps the wide margin.
+    young = ThreatEvaluator(zones, cfg).evaluate(dataclasses.replace(pred, radar_updates=np.array([2])))
+    assert sorted(young.region_zone.tolist()) == [0, 1]
+    # Predictions that do not say (no radar_updates) keep it too.
+    assert sorted(ThreatEvaluator(zones, cfg).evaluate(pred).region_zone.tolist()) == [0, 1]

@@ -85,6 +85,14 @@ class ThreatEvalConfig:
     # There 1.5 missed 2 struck zones and 2.0 none (cut-off 6.1 for a needed 5.0); 2.5 cost +0.5-4 %
     # shelter there but +34 % on national (555,902 -> 744,537 zone-s, seed 1), so 2.0.
     region_scale: float = 2.0
+    # The margin for wide threats a radar has updated at least region_radar_min_updates times (None:
+    # region_scale for every threat). Measured against the true impacts over every wide (>= 5 km)
+    # radar prediction of a capture (CHANGELOG session 9): Mahalanobis quantiles 50/90/99/max
+    # 1.15/2.24/3.13/3.50 on national seed 1 (1,837 predictions), 1.32/2.46/3.69/6.08 on salvo-200
+    # seed 1 (6,044; 0.4 % beyond 1.5 x 3.03 = 4.55), Gaussian 1.18/2.15/3.03. Tracks with 1-2 radar
+    # updates were 19-47 units off (a 2-plot velocity), which no margin mends: they keep region_scale.
+    region_scale_radar: float | None = 1.5
+    region_radar_min_updates: int = 3
     # The same margin on a wide threat's impact-time spread at a zone (the time plane's residual
     # quantiles are multiplied by it): IR-only impact times were measured biased by ~1 sigma (a mean
     # 66 s after a true impact, 5 % quantile 20 s after it: al-asad-2020-ir seed 1, wave 2).
@@ -818,7 +826,13 @@ class ThreatEvaluator:
         ii = np.flatnonzero(ok)
         if ii.size == 0 or len(self.zones) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        k = self.config.region_scale * math.sqrt(-2.0 * math.log(1.0 - self.config.region_prob))
+        c = self.config
+        k99 = math.sqrt(-2.0 * math.log(1.0 - c.region_prob))
+        scale = np.full(ii.size, c.region_scale)
+        ru = np.asarray(pred.radar_updates)
+        if c.region_scale_radar is not None and ru.shape == (len(pred.track_ids),):
+            scale = np.where(ru[ii] >= c.region_radar_min_updates, c.region_scale_radar, scale)
+        k_i = scale * k99  # (M,) per threat
         cv = cov[ii]
         mx, my = self.zones.project_lonlat(pred.impact_lon_deg[ii], pred.impact_lat_deg[ii])
         mx = np.asarray(mx, dtype=np.float64)
@@ -826,8 +840,8 @@ class ThreatEvaluator:
         half = self._zone_half_diag()
         reach = half.max() + radius_m[ii]
         # Bounding box of the widened ellipse: half-widths k sqrt(var) + reach.
-        hx = k * np.sqrt(np.maximum(cv[:, 0, 0], 0.0)) + reach
-        hy = k * np.sqrt(np.maximum(cv[:, 1, 1], 0.0)) + reach
+        hx = k_i * np.sqrt(np.maximum(cv[:, 0, 0], 0.0)) + reach
+        hy = k_i * np.sqrt(np.maximum(cv[:, 1, 1], 0.0)) + reach
         boxes = shapely.box(mx - hx, my - hy, mx + hx, my + hy)
         q_threat, q_zone = self.zones.tree.query(boxes)
         w = np.linalg.eigvalsh(cv)
@@ -840,7 +854,7 @@ class ThreatEvaluator:
         a, b_, d = cv[q_threat, 0, 0], cv[q_threat, 0, 1], cv[q_threat, 1, 1]
         m2 = (d * dx * dx - 2.0 * b_ * dx * dy + a * dy * dy) / det[q_threat]
         margin = (half[q_zone] + radius_m[ii][q_threat]) / sig_min[q_threat]
-        keep = np.sqrt(np.maximum(m2, 0.0)) <= k + margin
+        keep = np.sqrt(np.maximum(m2, 0.0)) <= k_i[q_threat] + margin
         qt, qz = q_threat[keep], q_zone[keep]
         order = np.lexsort((qz, qt))
         return ii[qt[order]].astype(np.int64), np.asarray(qz[order], dtype=np.int64)
