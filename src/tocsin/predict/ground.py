@@ -35,23 +35,22 @@ class Terrain:
 
     def height_m(self, lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
         """Terrain height (m above the ellipsoid) at geodetic points (deg); NaN points get the default."""
-        lat = np.asarray(lat_deg, dtype=np.float64)
-        lon = np.asarray(lon_deg, dtype=np.float64)
-        h = np.full(lat.shape, self.default_alt_m)
-        for la0, la1, lo0, lo1, alt in self.boxes:
-            inside = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
-            h = np.where(inside, alt, h)
-        return h
+        return self._by_box(lat_deg, lon_deg, self.default_alt_m, [b[4] for b in self.boxes])
 
     def height_sigma_m(self, lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
         """1-sigma error (m) of :meth:`height_m` at geodetic points (deg): a box's or the default's."""
+        return self._by_box(lat_deg, lon_deg, self.default_sigma_m, [self.box_sigma_m] * len(self.boxes))
+
+    def _by_box(
+        self, lat_deg: FloatArray, lon_deg: FloatArray, default: float, per_box: list[float]
+    ) -> FloatArray:
         lat = np.asarray(lat_deg, dtype=np.float64)
         lon = np.asarray(lon_deg, dtype=np.float64)
-        s = np.full(lat.shape, self.default_sigma_m)
-        for la0, la1, lo0, lo1, _ in self.boxes:
+        out = np.full(lat.shape, default)
+        for (la0, la1, lo0, lo1, _), value in zip(self.boxes, per_box, strict=True):
             inside = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
-            s = np.where(inside, self.box_sigma_m, s)
-        return s
+            out = np.where(inside, value, out)
+        return out
 
 
 @dataclass(frozen=True)

@@ -1275,16 +1275,10 @@ def _hermite(
     return p, v
 
 
-def _residuals(
-    theta: FloatArray,
-    data: BoostData,
-    t_ref: float,
-    lat0: float,
-    lon0: float,
-    alt0: float,
-    pad_sigma_m: float = 0.0,
-) -> FloatArray:
-    """Whitened residuals (K, 2R + 3Q) of K parameter sets: ray angles, then plot positions."""
+def _residuals(theta: FloatArray, data: BoostData, frame: BoostFitFrame) -> FloatArray:
+    """Whitened residuals (K, 2R + 3Q + priors) of K parameter sets in ``frame``: burn-through
+    heights, ray angles, plot positions, then the priors."""
+    t_ref, lat0, lon0, alt0 = frame.t_ref_unix_s, frame.lat0_rad, frame.lon0_rad, frame.alt0_m
     th = np.atleast_2d(theta)
     na = data.alt_t.size
     t_all = np.concatenate([data.ray_t, data.pt_t, data.alt_t - 0.5, data.alt_t + 0.5]) - t_ref
@@ -1318,7 +1312,7 @@ def _residuals(
         ((th[:, 6] / 100.0 * th[:, 7] * 10.0 - _PRIOR_MASS_FRACTION) / _PRIOR_MASS_FRACTION_SIGMA)[:, None]
     )
     # Pad height: the terrain model's height with its sigma (a floor keeps a known height well posed).
-    out.append((th[:, 8] * 1000.0 / max(pad_sigma_m, _PAD_SIGMA_FLOOR_M))[:, None])
+    out.append((th[:, 8] * 1000.0 / max(frame.pad_sigma_m, _PAD_SIGMA_FLOOR_M))[:, None])
     return np.concatenate(out, axis=1)
 
 
@@ -1386,8 +1380,6 @@ def boost_fit_run(data: BoostData, frame: BoostFitFrame, start: FloatArray) -> O
     The unit of work of a fit (up to ``max_nfev`` model evaluations, ~0.1-0.3 s of CPU): a
     multi-start fit is several of these, and the launch estimator may spread them over updates.
     """
-    lat0, lon0, alt0, t_ref = frame.lat0_rad, frame.lon0_rad, frame.alt0_m, frame.t_ref_unix_s
-    pad = frame.pad_sigma_m
     # The model integration costs the same for 1 or 9 parameter sets (numpy call overhead), and the
     # solver asks for the Jacobian at the very point whose residuals it just took when it accepts a
     # step: so each residual call integrates the point with its 9 forward-difference neighbours and
@@ -1395,14 +1387,14 @@ def boost_fit_run(data: BoostData, frame: BoostFitFrame, start: FloatArray) -> O
     kept: dict[bytes, FloatArray] = {}
 
     def fun(th: FloatArray) -> FloatArray:
-        r, J = _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0, pad)
+        r, J = _residuals_and_jacobian(th, data, frame)
         kept.clear()
         kept[th.tobytes()] = J
         return r
 
     def jac(th: FloatArray) -> FloatArray:
         got = kept.get(th.tobytes())
-        return got if got is not None else _residuals_and_jacobian(th, data, t_ref, lat0, lon0, alt0, pad)[1]
+        return got if got is not None else _residuals_and_jacobian(th, data, frame)[1]
 
     x0 = np.clip(start, _LB + 1e-6, _UB - 1e-6)
     try:
@@ -1503,20 +1495,14 @@ def boost_measurement_fit(
 
 
 def _residuals_and_jacobian(
-    theta: FloatArray,
-    data: BoostData,
-    t_ref: float,
-    lat0: float,
-    lon0: float,
-    alt0: float,
-    pad_sigma_m: float = 0.0,
+    theta: FloatArray, data: BoostData, frame: BoostFitFrame
 ) -> tuple[FloatArray, FloatArray]:
     """Residuals (R,) at ``theta`` (9,) and their forward-difference Jacobian (R, 9), the point and
-    its perturbed parameter sets integrated in one batch (pad height sigma in m)."""
+    its perturbed parameter sets integrated in one batch."""
     step = np.array([1e-3, 1e-3, 1e-2, 1e-5, 1e-5, 1e-4, 1e-4, 1e-3, 1e-3])
     th = np.repeat(np.asarray(theta, dtype=np.float64)[None], _N_PAR + 1, axis=0)
     th[1:] += np.diag(step)
-    r = _residuals(th, data, t_ref, lat0, lon0, alt0, pad_sigma_m)
+    r = _residuals(th, data, frame)
     return r[0], np.asarray(((r[1:] - r[0]) / step[:, None]).T, dtype=np.float64)
 
 
