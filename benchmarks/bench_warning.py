@@ -12,6 +12,9 @@ Writes ``benchmarks/out/warning.json`` and ``benchmarks/out/warning.md`` (a READ
 variant whose sensors file keeps only the infrared satellites (as at Al Asad in 2020).
 ``--noise-factor F`` (model mismatch) simulates each scenario with every sensor sigma multiplied by F,
 then runs it with the sensors file as originally declared: the sensors are noisier than tocsin is told.
+``--mach-drag`` (model mismatch) simulates every object with a drag coefficient that follows Mach number
+(``mach_drag`` classes: up to 1.8x the hypersonic drag near Mach 1.2), which tocsin's constant-beta
+model does not know.
 """
 
 from __future__ import annotations
@@ -57,19 +60,43 @@ def _ir_only(scen: Path) -> bool:
     return True
 
 
-def _noisier(scenario: str, factor: float, scen: Path, seed: int) -> None:
-    """Simulate ``scenario`` with every sigma x ``factor`` into ``scen``; keep the declared sensors.json."""
+def _with_mach_drag(text: str) -> str:
+    """The scenario YAML with every launched class flying Mach-dependent drag (truth only): scenario
+    classes get ``mach_drag: true``, catalogue classes a ``-mach`` copy with it."""
+    import yaml
+
+    doc = yaml.safe_load(text)
+    classes = doc.setdefault("classes", []) or []
+    doc["classes"] = classes
+    own = {c["name"]: c for c in classes}
+    for c in classes:
+        c["mach_drag"] = True
+    for launch in doc.get("launches", []):
+        name = launch["class"]
+        if name not in own:
+            copy = {"name": f"{name}-mach", "base": name, "mach_drag": True}
+            classes.append(copy)
+            own[name] = copy
+        launch["class"] = own[name]["name"]
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+def _variant(scenario: str, factor: float, mach_drag: bool, scen: Path, seed: int) -> None:
+    """Simulate ``scenario`` with every sigma x ``factor`` (and Mach-dependent drag) into ``scen``;
+    keep the declared sensors.json."""
     from importlib import resources
 
     text = resources.files("tocsin.sim").joinpath("scenarios", f"{scenario}.yaml").read_text(encoding="utf-8")
-    noisy = re.sub(
+    text = re.sub(
         r"(sigma_(?:range_m|az_deg|el_deg|range_rate_mps|los_deg): )([0-9.eE+-]+)",
         lambda m: f"{m.group(1)}{float(m.group(2)) * factor!r}",
         text,
     )
-    yaml_path = scen.parent / "noisy.yaml"
+    if mach_drag:
+        text = _with_mach_drag(text)
+    yaml_path = scen.parent / "variant.yaml"
     scen.parent.mkdir(parents=True, exist_ok=True)
-    yaml_path.write_text(noisy, encoding="utf-8")
+    yaml_path.write_text(text, encoding="utf-8")
     _tocsin("simulate", str(yaml_path), "--out", str(scen), "--seed", str(seed))
     declared = scen.parent / "declared"
     _tocsin("simulate", scenario, "--out", str(declared), "--seed", str(seed))
@@ -78,18 +105,25 @@ def _noisier(scenario: str, factor: float, scen: Path, seed: int) -> None:
 
 
 def one(
-    scenario: str, seed: int, work: Path, ir_only: bool = False, noise_factor: float = 1.0
+    scenario: str,
+    seed: int,
+    work: Path,
+    ir_only: bool = False,
+    noise_factor: float = 1.0,
+    mach_drag: bool = False,
 ) -> dict[str, Any] | None:
     """Simulate, run and evaluate one scenario; the headline row, or None when ``ir_only`` has no radar."""
     label = f"{scenario}{' (IR only)' if ir_only else ''}"
     label += f" (sensors {noise_factor:g}x noisier than declared)" if noise_factor != 1.0 else ""
+    label += " (Mach-dependent drag)" if mach_drag else ""
     tag = f"{'-ironly' if ir_only else ''}{f'-noise{noise_factor:g}' if noise_factor != 1.0 else ''}"
+    tag += "-mach" if mach_drag else ""
     base = work / f"{scenario}{tag}-s{seed}"
     scen, run, ev = base / "scenario", base / "run", base / "eval"
     for d in (scen, run, ev):
         shutil.rmtree(d, ignore_errors=True)
-    if noise_factor != 1.0:
-        _noisier(scenario, noise_factor, scen, seed)
+    if noise_factor != 1.0 or mach_drag:
+        _variant(scenario, noise_factor, mach_drag, scen, seed)
     else:
         _tocsin("simulate", scenario, "--out", str(scen), "--seed", str(seed))
     if ir_only and not _ir_only(scen):
@@ -188,6 +222,7 @@ def main() -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1])
     ap.add_argument("--ir-only", action="store_true", help="also run each radar scenario with IR only")
     ap.add_argument("--noise-factor", type=float, default=1.0, help="true sigma / declared sigma")
+    ap.add_argument("--mach-drag", action="store_true", help="truth flies Mach-dependent drag")
     ap.add_argument("--work", type=Path, default=None, help="keep scenario/run/eval folders here")
     ap.add_argument("--name", default="warning", help="output file stem in benchmarks/out")
     args = ap.parse_args()
@@ -196,7 +231,9 @@ def main() -> int:
     for scenario in args.scenarios:
         for seed in args.seeds:
             for ir in (False, True) if args.ir_only else (False,):
-                row = one(scenario, seed, work, ir_only=ir, noise_factor=args.noise_factor)
+                row = one(
+                    scenario, seed, work, ir_only=ir, noise_factor=args.noise_factor, mach_drag=args.mach_drag
+                )
                 if row is None:
                     continue
                 rows.append(row)

@@ -7,6 +7,8 @@ integrator and the ground-crossing search, not the physics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -26,13 +28,18 @@ def reference_impact(
     rotation: bool = True,
     max_time_s: float = 3600.0,
     rtol: float = 1e-10,
+    beta_of: Callable[[float, float], float] | None = None,
 ) -> tuple[float, FloatArray]:
-    """(time s, state (6,)) where one state descends through ``ground_alt_m``."""
+    """(time s, state (6,)) where one state descends through ``ground_alt_m``. ``beta_of(alt_m,
+    speed_mps)``, when given, replaces the constant beta (a drag coefficient that changes in flight)."""
     j2_val = J2 if j2 else 0.0
     om = OMEGA_RAD_S if rotation else 0.0
 
     def rhs(_t: float, y: FloatArray) -> FloatArray:
-        return state_derivative(y, beta_kg_m2, j2=j2_val, omega_rad_s=om, drag=drag)
+        beta = beta_kg_m2
+        if beta_of is not None:
+            beta = beta_of(float(altitude_fast_m(y[:3])), float(np.linalg.norm(y[3:])))
+        return state_derivative(y, beta, j2=j2_val, omega_rad_s=om, drag=drag)
 
     def ground(_t: float, y: FloatArray) -> float:
         return float(altitude_fast_m(y[:3])) - ground_alt_m

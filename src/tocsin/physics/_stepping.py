@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from tocsin._types import FloatArray
+from tocsin._types import BoolArray, FloatArray
 from tocsin.geo.frames import altitude_fast_m
 from tocsin.geo.wgs84 import A_M, B_M, GM_M3_S2
-from tocsin.physics.atmosphere import density_fast_kg_m3
+from tocsin.physics.atmosphere import density_fast_kg_m3, speed_of_sound_mps
 
 SCALE_HEIGHT_M = 7000.0  # density e-folding height of the lower atmosphere (US76, 0-86 km mean)
 ATMOSPHERE_TOP_M = 100_000.0  # above this drag changes a ballistic path by well under 1 m
 DRAG_STEP_FRACTION = 0.1  # step <= this fraction of the drag time 2 beta / (rho v)
 HEIGHT_STEP_FRACTION = 0.3  # step <= this fraction of the time to cross one scale height
+
+# Drag coefficient of a slender blunted cone against Mach number, over its hypersonic value (the one a
+# constant beta stands for): flat above Mach 5 (Newtonian regime), rising through the supersonic range
+# to a transonic peak ~1.8x near Mach 1.1-1.2 and falling subsonic. Shape of the zero-lift drag curves
+# of cones and ogives in Hoerner, Fluid-Dynamic Drag (1965), ch. 16-18, and Regan & Anandakrishnan,
+# Dynamics of Atmospheric Re-Entry (1993), ch. 6 [D]: a truth model for the simulator, so that the
+# tracker's constant-beta model meets a beta that changes in flight as it would on a real body.
+_CD_MACH = np.array([0.0, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0])
+_CD_RATIO = np.array([0.85, 0.9, 1.6, 1.8, 1.65, 1.45, 1.2, 1.0])
+CD_RATIO_MAX = float(_CD_RATIO.max())
+
+
+def cd_mach_ratio(mach: FloatArray) -> FloatArray:
+    """Drag coefficient over its hypersonic value at Mach number ``mach`` (linear in the table)."""
+    return np.asarray(np.interp(mach, _CD_MACH, _CD_RATIO), dtype=np.float64)
 
 
 def adaptive_dt(
@@ -54,6 +69,7 @@ def derivative_rows(
     omega_rad_s: float,
     drag: bool,
     thrust_mps2: FloatArray | None = None,
+    mach_rows: BoolArray | None = None,
 ) -> FloatArray:
     """d/dt of states stored by rows, shape (6, N), under the model of
     :func:`tocsin.physics.dynamics.state_derivative` (J2 gravity, rotation terms, drag), fused.
@@ -61,7 +77,8 @@ def derivative_rows(
     The same equations (Vallado eq. 8-30 for J2; a_drag = -rho |v| v / (2 beta)) written on component
     rows to cut numpy call overhead in the integrators' inner loop, with the tabulated US76 density
     (:func:`tocsin.physics.atmosphere.density_fast_kg_m3`). ``half_inv_beta`` is 1 / (2 beta) (m^2/kg,
-    0 for no drag); ``thrust_mps2`` optional extra acceleration rows (3, N).
+    0 for no drag); ``thrust_mps2`` optional extra acceleration rows (3, N); ``mach_rows`` (N,) rows whose
+    drag coefficient follows Mach number (:func:`cd_mach_ratio`; simulated truth only).
     """
     r = s[:3]
     v = s[3:]
@@ -84,21 +101,37 @@ def derivative_rows(
         # Height above the ellipsoid along the radial, as in tocsin.geo.frames.altitude_fast_m.
         alt = np.sqrt(r2) - 1.0 / np.sqrt(inv_r2 * (p2 * (1.0 / (A_M * A_M)) + z2 * (1.0 / (B_M * B_M))))
         speed = np.sqrt(np.einsum("ij,ij->j", v, v))
-        acc += (-density_fast_kg_m3(alt) * speed * half_inv_beta) * v
+        coef = density_fast_kg_m3(alt) * speed * half_inv_beta
+        if mach_rows is not None and mach_rows.any():
+            coef = np.where(mach_rows, coef * cd_mach_ratio(speed / speed_of_sound_mps(alt)), coef)
+        acc -= coef * v
     if thrust_mps2 is not None:
         acc += thrust_mps2
     return np.concatenate((v, acc))
 
 
 def rk4_rows(
-    s: FloatArray, h_s: FloatArray, half_inv_beta: FloatArray, *, j2: float, omega_rad_s: float, drag: bool
+    s: FloatArray,
+    h_s: FloatArray,
+    half_inv_beta: FloatArray,
+    *,
+    j2: float,
+    omega_rad_s: float,
+    drag: bool,
+    mach_rows: BoolArray | None = None,
 ) -> FloatArray:
     """One classical RK4 step (Butcher 2008, eq. 235a) of per-object size h_s (N,) for row states (6, N)."""
-    k1 = derivative_rows(s, half_inv_beta, j2=j2, omega_rad_s=omega_rad_s, drag=drag)
+
+    def f(x: FloatArray) -> FloatArray:
+        return derivative_rows(
+            x, half_inv_beta, j2=j2, omega_rad_s=omega_rad_s, drag=drag, mach_rows=mach_rows
+        )
+
+    k1 = f(s)
     hh = 0.5 * h_s
-    k2 = derivative_rows(s + hh * k1, half_inv_beta, j2=j2, omega_rad_s=omega_rad_s, drag=drag)
-    k3 = derivative_rows(s + hh * k2, half_inv_beta, j2=j2, omega_rad_s=omega_rad_s, drag=drag)
-    k4 = derivative_rows(s + h_s * k3, half_inv_beta, j2=j2, omega_rad_s=omega_rad_s, drag=drag)
+    k2 = f(s + hh * k1)
+    k3 = f(s + hh * k2)
+    k4 = f(s + h_s * k3)
     return np.asarray(s + (h_s / 6.0) * (k1 + 2.0 * (k2 + k3) + k4), dtype=np.float64)
 
 

@@ -89,6 +89,16 @@ def density_kg_m3(alt_m: FloatArray | float) -> FloatArray:
     return np.asarray(np.where(z < 86000.0, rho_low, np.exp(ln_hi)), dtype=np.float64)
 
 
+def speed_of_sound_mps(alt_m: FloatArray | float) -> FloatArray:
+    """Speed of sound (m/s) at geometric altitude (m): sqrt(gamma R T) with the US76 temperature
+    (US76 eqs. 18 and 23, gamma 1.4, M0 0.0289644 kg/mol); above 86 km the 86 km temperature."""
+    z = np.minimum(np.asarray(alt_m, dtype=np.float64), 86000.0)
+    h = _R0_M * z / (_R0_M + z)
+    i = np.clip(np.searchsorted(_HB, h, side="right") - 1, 0, len(_HB) - 1)
+    t = _TB[i] + _LB[i] * (h - _HB[i])
+    return np.asarray(np.sqrt(1.4 * _R_STAR / _M0 * t), dtype=np.float64)
+
+
 # Tabulated ln(rho) every 10 m from -2 km to 1,200 km for the integrators' hot loop: linear
 # interpolation of ln(rho) at this spacing is within 1e-5 (relative) of density_kg_m3 (2e-4 right at
 # the layer joints, where the lapse rate jumps; the curvature

@@ -83,6 +83,9 @@ class MissileClass:
     muzzle_velocity_mps: float = 0.0  # gun-launched rounds only
     thrust_termination: bool = False  # True: the engine can be cut off early (liquid engines)
     burn_fraction_min: float = 1.0  # smallest burn fraction the aim solver may use
+    # Truth only (the simulator; trackers never see it): the coasting body's drag coefficient follows
+    # Mach number (``tocsin.physics._stepping.cd_mach_ratio``), beta_kg_m2 being its hypersonic value.
+    mach_drag: bool = False
     source: str = ""
     confidence: str = "[?]"
 

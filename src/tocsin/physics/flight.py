@@ -27,7 +27,14 @@ import numpy as np
 from tocsin._types import BoolArray, FloatArray, IntArray
 from tocsin.geo.frames import altitude_fast_m, ecef_to_geodetic, enu_rotation, geodetic_deg_to_ecef
 from tocsin.geo.wgs84 import J2, OMEGA_RAD_S
-from tocsin.physics._stepping import adaptive_dt, crossing_fraction, derivative_rows, hermite, rk4_rows
+from tocsin.physics._stepping import (
+    CD_RATIO_MAX,
+    adaptive_dt,
+    crossing_fraction,
+    derivative_rows,
+    hermite,
+    rk4_rows,
+)
 from tocsin.physics.catalogue import get_class
 
 PHASE_BOOST = 0
@@ -151,6 +158,10 @@ def fly(
     up_rows = up0.T.copy()
     kick_rows = d_kick.T.copy()
     half_inv_beta_coast = 0.5 / beta_coast
+    # Mach-dependent drag (truth only): up to CD_RATIO_MAX x the drag, so the step rule sees that beta.
+    mach = np.array([c.mach_drag for c in classes], dtype=bool)
+    beta_step = np.where(mach, beta_coast / CD_RATIO_MAX, beta_coast)
+    mach_any = bool(mach.any())
     tau = np.zeros(n)
     j2_val = J2 if j2 else 0.0
     om = OMEGA_RAD_S if rotation else 0.0
@@ -174,10 +185,10 @@ def fly(
             coasting = ~boosting
             if coasting.any():
                 h[coasting] = adaptive_dt(
-                    s0[:, coasting], beta_coast[idx[coasting]], drag=drag, dt_max_s=coast_dt_max_s
+                    s0[:, coasting], beta_step[idx[coasting]], drag=drag, dt_max_s=coast_dt_max_s
                 )
         else:
-            h = adaptive_dt(s0, beta_coast[idx], drag=drag, dt_max_s=coast_dt_max_s)
+            h = adaptive_dt(s0, beta_step[idx], drag=drag, dt_max_s=coast_dt_max_s)
         h = np.minimum(h, max_time_s - t0)
         if boosting.any():
             # Thrust regime over the step, fixed at its start (events are on step boundaries).
@@ -192,6 +203,7 @@ def fly(
             turn = regime == 2
             cda_i = cda[idx]
             hib = half_inv_beta_coast[idx]
+            mach_i = mach[idx] & ~boosting if mach_any else None
 
             def deriv(
                 tt: FloatArray,
@@ -205,6 +217,7 @@ def fly(
                 boosting: BoolArray = boosting,
                 cda_i: FloatArray = cda_i,
                 hib: FloatArray = hib,
+                mach_i: BoolArray | None = mach_i,
             ) -> FloatArray:
                 mass = np.maximum(m_a - mdot * tt, 1e-6)
                 v = st[3:]
@@ -213,7 +226,7 @@ def fly(
                 acc = (thrust / mass) * direction
                 half_inv_beta = np.where(boosting, 0.5 * cda_i / mass, hib)
                 return derivative_rows(
-                    st, half_inv_beta, j2=j2_val, omega_rad_s=om, drag=drag, thrust_mps2=acc
+                    st, half_inv_beta, j2=j2_val, omega_rad_s=om, drag=drag, thrust_mps2=acc, mach_rows=mach_i
                 )
 
             k1 = deriv(t0, s0)
@@ -222,7 +235,15 @@ def fly(
             k4 = deriv(t0 + h, s0 + h * k3)
             s1 = s0 + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)
         else:
-            s1 = rk4_rows(s0, h, half_inv_beta_coast[idx], j2=j2_val, omega_rad_s=om, drag=drag)
+            s1 = rk4_rows(
+                s0,
+                h,
+                half_inv_beta_coast[idx],
+                j2=j2_val,
+                omega_rad_s=om,
+                drag=drag,
+                mach_rows=mach[idx] if mach_any else None,
+            )
         t1 = t0 + h
 
         g = g_alt[idx]

@@ -177,6 +177,7 @@ class ClassSpec(_Strict):
     loft_max_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = None
     thrust_termination: bool | None = None
     burn_fraction_min: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    mach_drag: bool | None = None
     note: str = ""
 
     @field_validator("base")
