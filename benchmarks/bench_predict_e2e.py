@@ -4,7 +4,9 @@ Runs :func:`tocsin.eval.predict_e2e.run_e2e` on ``--runs`` seeded SRBM runs (srb
 one theatre radar at 1 Hz) and writes ``benchmarks/out/predict_e2e.json``: one row per time to go
 (120, 90, 60, 30, 20, 10 s) overall and per class (median / 90 % miss m, median |time error| s, mean
 2-D NEES with its chi-square 95 % band, 50/90/95 % ellipse coverage, track state NEES).
-Usage: ``python benchmarks/bench_predict_e2e.py [--runs 300] [--seed 0]``.
+``--mach-drag`` flies the truth with a Mach-dependent drag coefficient the tracker does not model
+(write it under another ``--name``). Usage: ``python benchmarks/bench_predict_e2e.py [--runs 300]
+[--seed 0] [--mach-drag] [--name predict_e2e]``.
 """
 
 from __future__ import annotations
@@ -25,20 +27,23 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mach-drag", action="store_true", help="truth flies Mach-dependent drag")
+    ap.add_argument("--name", default="predict_e2e", help="output file stem in benchmarks/out")
     args = ap.parse_args()
     t0 = time.perf_counter()
     cases = draw_cases(args.runs, seed=args.seed)
-    res = run_e2e(cases, seed=args.seed)
+    res = run_e2e(cases, seed=args.seed, mach_drag=args.mach_drag)
     cls = np.array([c.class_name for c in cases])
     doc = {
         "runs": args.runs,
+        "mach_drag": args.mach_drag,
         "seed": args.seed,
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "all": summarise(res),
         "by_class": {c: summarise(res, cls == c) for c in sorted(set(cls.tolist()))},
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "predict_e2e.json"
+    path = OUT / f"{args.name}.json"
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     for r in doc["all"]:
         g = {k: r.get(k, float("nan")) for k in ("miss_median_m", "t_err_median_s", "nees_mean")}

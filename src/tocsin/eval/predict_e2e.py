@@ -20,6 +20,7 @@ coverage of the 50/90/95 % ellipses (NEES <= -2 ln(1 - p), chi-square with 2 deg
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from tocsin._types import FloatArray, IntArray
 from tocsin.geo.frames import altitude_fast_m, ecef_to_enu, geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_forward_deg
 from tocsin.physics.aim import aim_many
+from tocsin.physics.catalogue import get_class, scenario_classes
 from tocsin.physics.flight import fly
 from tocsin.predict.ground import Terrain
 from tocsin.predict.impact import PredictConfig, predict_impacts
@@ -199,8 +201,16 @@ class E2EResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _truth_bank(cases: list[RunCase]) -> tuple[TrajectoryBank, FloatArray, FloatArray]:
-    """Fly every case: the bank of trajectories, the impact times (unix s) and impact ECEF (R, 3)."""
+def _truth_bank(
+    cases: list[RunCase], mach_drag: bool = False
+) -> tuple[TrajectoryBank, FloatArray, FloatArray]:
+    """Fly every case: the bank of trajectories, the impact times (unix s) and impact ECEF (R, 3).
+    ``mach_drag``: the truth's drag coefficient follows Mach number (the tracker's model does not)."""
+    if mach_drag:
+        names = sorted({c.class_name for c in cases})
+        variants = [dataclasses.replace(get_class(n), name=f"{n}-mach", mach_drag=True) for n in names]
+        with scenario_classes(variants):
+            return _truth_bank([dataclasses.replace(c, class_name=f"{c.class_name}-mach") for c in cases])
     plans = aim_many(
         [c.class_name for c in cases],
         [c.launch_lat_deg for c in cases],
@@ -212,8 +222,6 @@ def _truth_bank(cases: list[RunCase]) -> tuple[TrajectoryBank, FloatArray, Float
         t_launch_unix_s=T0_UNIX_S,
         tol_m=50.0,
     )
-    import dataclasses
-
     # The flown re-entry beta is the case's, not the class's (the aim was solved with the class's; the
     # impact moves by the drag difference and is taken from the flight, as in the simulator).
     plans = [dataclasses.replace(p, beta_kg_m2=c.beta_kg_m2) for p, c in zip(plans, cases, strict=True)]
@@ -282,11 +290,13 @@ def run_e2e(
     tracker_config: TrackerConfig | None = None,
     predict_config: PredictConfig | None = None,
     seed: int = 0,
+    mach_drag: bool = False,
 ) -> E2EResult:
-    """Fly, measure, track and predict every case; the per (run, time to go) errors (see module doc)."""
+    """Fly, measure, track and predict every case; the per (run, time to go) errors (see module doc).
+    ``mach_drag``: the truth flies a Mach-dependent drag coefficient (model mismatch)."""
     tcfg = tracker_config or TrackerConfig()
     pcfg = predict_config or PredictConfig(terrain=Terrain(default_alt_m=0.0))
-    bank, t_imp, p_imp = _truth_bank(cases)
+    bank, t_imp, p_imp = _truth_bank(cases, mach_drag)
     tg = np.asarray(t_go_s, dtype=np.float64)
     n_r, n_t = len(cases), tg.shape[0]
     snaps: list[list[TrackSnapshot | None]] = [
