@@ -194,7 +194,15 @@ class TrackerConfig:
     # An IR-only track confirms after this many unambiguous IR hits (one line of sight in its gate):
     # in a dense stream of launches the pairing of two satellites' lines of sight is ambiguous.
     ir_confirm_clear: int = 3
-    ir_confirm_max_updates: int = 16  # ... or after this many updates when the stream stays dense
+    # ... or after this many updates when the stream stays dense; None: never (wait for clear hits).
+    # The escape confirmed most salvo-200 stereo ghosts: in a stream of launches one satellite sees
+    # several missiles within 2-4 of its sigmas (their separation lies along its line of sight), so a
+    # track that pairs the other satellite's line of sight of missile X with this satellite's line
+    # of sight of missile Y is self-consistent for tens of seconds (10-40 km off X) and never clear.
+    # Session 9, salvo-200 false confirmed tracks seeds 1-4: 16 updates 23/45/54/22, 24 updates
+    # 25/38/42/27, None 15/31/30/20; objects seen >= 10 times with a track 192/193/192/193 -> 192/193/
+    # 192/192 (seed 4 m011: its only good track was IR-only and ambiguous throughout).
+    ir_confirm_max_updates: int | None = None
     # Boost-mode plausibility: a motor pushes along the body axis, which in powered flight lies close to
     # the velocity, so the boost mode's thrust estimate must not point backwards. Its likelihood is
     # scaled by min(1, 2 Phi(a_par / sigma_par)) (see ``thrust_plausibility``); False turns this off.
@@ -1030,7 +1038,9 @@ class Tracker:
         mm, nn = self.config.confirm_m_of_n
         hits = _popcount(tr.hist & ((1 << nn) - 1))
         c = self.config
-        clear = (tr.ir_clear >= c.ir_confirm_clear) | (tr.n_upd >= c.ir_confirm_max_updates)
+        clear = tr.ir_clear >= c.ir_confirm_clear
+        if c.ir_confirm_max_updates is not None:
+            clear |= tr.n_upd >= c.ir_confirm_max_updates
         ready = (tr.n_radar > 0) | ((tr.ir_ok == 1) & clear)
         new = np.flatnonzero((tr.status == TENTATIVE) & (hits >= mm) & ready)
         if new.shape[0] == 0:
