@@ -201,8 +201,11 @@ class TrackerConfig:
     # of sight of missile Y is self-consistent for tens of seconds (10-40 km off X) and never clear.
     # Session 9, salvo-200 false confirmed tracks seeds 1-4: 16 updates 23/45/54/22, 24 updates
     # 25/38/42/27, None 15/31/30/20; objects seen >= 10 times with a track 192/193/192/193 -> 192/193/
-    # 192/192 (seed 4 m011: its only good track was IR-only and ambiguous throughout).
-    ir_confirm_max_updates: int | None = None
+    # 192/192 (seed 4 m011: its only good track was IR-only and ambiguous throughout). Kept at 16:
+    # without the escape two missiles launched together from one pad never get a confirmed track
+    # (tests/track/test_ir_salvo.py), so with infrared only (Al Asad in 2020) nobody would be warned;
+    # a ghost costs shelter time, a missing track a struck zone.
+    ir_confirm_max_updates: int | None = 16
     # Boost-mode plausibility: a motor pushes along the body axis, which in powered flight lies close to
     # the velocity, so the boost mode's thrust estimate must not point backwards. Its likelihood is
     # scaled by min(1, 2 Phi(a_par / sigma_par)) (see ``thrust_plausibility``); False turns this off.
