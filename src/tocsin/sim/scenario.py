@@ -28,6 +28,10 @@ simulator's airframes (``unknown-airframes.yaml`` is the bundled example)::
 
     classes:
       - {name: heavy-rv, base: srbm-800, beta_kg_m2: 40000, cep_m: 25}
+
+``mach_drag: true`` makes such a class's coasting drag coefficient follow Mach number (``beta_kg_m2``
+is then its hypersonic value; :func:`tocsin.physics._stepping.cd_mach_ratio`): a model mismatch for
+the tracker, whose beta is one number (``benchmarks/bench_warning.py --mach-drag``).
 """
 
 from __future__ import annotations
