@@ -75,7 +75,12 @@ def _boost_track(cfg: TrackerConfig, t_stop: float) -> Tracker:
 def test_burnout_time_is_recorded_and_lnbeta_is_not_learnt_in_the_transient() -> None:
     """boost_truth burns out at 60 s and climbs to 120 s: the track records its last boost update near
     60 s; 8 s later ln beta has kept its variance with the transient window and has not without it."""
-    base = dataclasses.replace(TrackerConfig(), post_boost_transient_s=None, q_vel_drag_floor_settled=None)
+    base = dataclasses.replace(
+        TrackerConfig(),
+        post_boost_transient_s=None,
+        q_vel_drag_floor_settled=None,
+        post_boost_consider_max_drag_mps2=None,
+    )
     win = dataclasses.replace(base, post_boost_transient_s=10.0)
     on = _boost_track(win, 68.0)
     off = _boost_track(base, 68.0)
@@ -86,6 +91,34 @@ def test_burnout_time_is_recorded_and_lnbeta_is_not_learnt_in_the_transient() ->
     prior = TrackerConfig().lnbeta_prior[1]
     assert sig_on >= 0.95 * prior, sig_on
     assert sig_off < 0.9 * sig_on, (sig_off, sig_on)
+
+
+def _sigma_lnbeta_after_burnout(truth: tuple[np.ndarray, np.ndarray], t_stop: float, cfg: TrackerConfig) -> float:
+    t, X = truth
+    rad = ts.radar(32.5, 44.0)
+    rng = np.random.default_rng(2)
+    trk = Tracker({"r1": rad}, cfg)
+    for k in range(len(t)):
+        if t[k] > t_stop:
+            break
+        trk.process(ts.scan("r1", T0 + t[k], ts.radar_plots(rad, X[k : k + 1], rng)))
+    return math.sqrt(trk.snapshot().P[0, 6, 6])
+
+
+def test_the_window_holds_lnbeta_only_where_drag_is_weak() -> None:
+    """Default window (consider only below 2 m/s^2 of drag). boost_truth burns out near 20 km at ~1.3 km/s,
+    under ~10 m/s^2 of drag: ln beta is learnt through the window as with no window at all. The high
+    boost burns out above 50 km (drag << 1 m/s^2): ln beta keeps its prior variance through the window."""
+    cfg = TrackerConfig()
+    assert cfg.post_boost_transient_s is not None and cfg.post_boost_consider_max_drag_mps2 is not None
+    prior = cfg.lnbeta_prior[1]
+    no_win = dataclasses.replace(cfg, post_boost_transient_s=None, q_vel_drag_floor_settled=None)
+    strong = _sigma_lnbeta_after_burnout(ts.boost_truth(), 68.0, cfg)
+    strong_no_win = _sigma_lnbeta_after_burnout(ts.boost_truth(), 68.0, no_win)
+    assert strong < 0.9 * prior, strong
+    assert abs(strong - strong_no_win) <= 0.1 * strong_no_win, (strong, strong_no_win)
+    weak = _sigma_lnbeta_after_burnout(_high_boost_truth(), 38.0, cfg)
+    assert weak >= 0.95 * prior, weak
 
 
 def test_a_track_that_never_boosted_keeps_the_exo_floor() -> None:
