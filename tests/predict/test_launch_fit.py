@@ -203,3 +203,31 @@ def test_multi_start_fits_spread_over_updates_give_the_same_estimates(
             )
             assert once is not None
             assert (once[0][0], once[0][1], once[0][2]) in published[tid]
+
+
+def _ray_rows(t: np.ndarray, sensor: float, floor_m: float = 12_000.0, revisit_s: float = 2.0) -> np.ndarray:
+    rows = np.zeros((t.size, launch_mod._ROW))
+    rows[:, 0] = t
+    rows[:, 9] = floor_m
+    rows[:, 10] = revisit_s
+    rows[:, 11] = sensor
+    return rows
+
+
+def test_lines_of_sight_no_other_satellite_corroborates_are_dropped() -> None:
+    """Satellite A reports from 35 s, satellite B (same 12 km floor, 2 s revisit) only from 42 s: A's lines
+    of sight before 42 - 2 revisits - 0.5 s belong to another object and go; radar plots (kind 1) and a
+    single satellite's rays are never touched; sensors that start together keep everything."""
+    a = _ray_rows(np.arange(35.0, 60.0, 2.0), 0.0)
+    b = _ray_rows(np.arange(42.3, 60.0, 2.0), 1.0)
+    plot = np.zeros((1, launch_mod._ROW))
+    plot[0, 0], plot[0, 1] = 30.0, 1.0
+    mm = np.concatenate([a, b, plot])
+    keep = launch_mod._corroborated(mm)
+    dropped = mm[~keep]
+    assert np.all(dropped[:, 11] == 0.0) and np.all(dropped[:, 1] == 0.0)
+    np.testing.assert_array_equal(dropped[:, 0], [35.0, 37.0])
+    assert keep[-1]  # the radar plot
+    assert launch_mod._corroborated(a).all()
+    together = np.concatenate([a, _ray_rows(np.arange(36.3, 60.0, 2.0), 1.0)])
+    assert launch_mod._corroborated(together).all()
