@@ -150,8 +150,10 @@ def test_multi_start_fits_spread_over_updates_give_the_same_estimates(
     began: list[tuple[str, launch_mod._FitJob, np.ndarray | None]] = []
     real_estimate = LaunchEstimator._estimate
 
-    def recording_estimate(self: LaunchEstimator, h: launch_mod._History, final: bool = False) -> object:
-        got = real_estimate(self, h, final=final)
+    def recording_estimate(
+        self: LaunchEstimator, h: launch_mod._History, final: bool = False, tid: str | None = None
+    ) -> object:
+        got = real_estimate(self, h, final=final, tid=tid)
         if isinstance(got, launch_mod._FitJob):
             began.append((next(k for k, v in self.tracks.items() if v is h), got, h.theta))
         return got
@@ -231,3 +233,36 @@ def test_lines_of_sight_no_other_satellite_corroborates_are_dropped() -> None:
     assert launch_mod._corroborated(a).all()
     together = np.concatenate([a, _ray_rows(np.arange(36.3, 60.0, 2.0), 1.0)])
     assert launch_mod._corroborated(together).all()
+
+
+def test_a_measurement_two_tracks_took_serves_only_the_nearer() -> None:
+    """Two tracks 3 km apart and a line of sight through the first: both gates take it, the first (smaller
+    distance) owns it, and only the first fits it; unshared rows stay with their track."""
+    ir = LaunchSensor(kind="ir", pos_ecef_m=GEO[0], sigma_los_rad=20e-6, revisit_s=1.0)
+    est = LaunchEstimator(terrain=Terrain(default_alt_m=ALT0), sensors={"geo0": ir})
+    p1 = geodetic_deg_to_ecef(33.0, 44.0, 30e3)
+    p2 = p1 + np.array([3000.0, 0.0, 0.0])
+    for k, tid in enumerate(("T1", "T2")):
+        h = launch_mod._History()
+        h.t, h.x = [T_REF], [np.concatenate([(p1, p2)[k], np.zeros(4)])]
+        h.P, h.acc = [np.eye(7) * 1e6], [np.zeros(3)]
+        est.tracks[tid] = h
+    for p in (p1, p2 + np.array([0.0, 0.0, 500.0])):
+        u = (p - GEO[0]) / np.linalg.norm(p - GEO[0])
+        est.observe(SimpleNamespace(sensor="geo0", t_unix_s=T_REF, los_ecef=u[None]))  # type: ignore[arg-type]
+    assert est._associate("T1", est.tracks["T1"], T_REF, T_REF + 0.5)
+    assert est._associate("T2", est.tracks["T2"], T_REF, T_REF + 0.5)
+    m1, m2 = np.array(est.tracks["T1"].meas), np.array(est.tracks["T2"].meas)
+    assert m1.shape[0] == 1 and m2.shape[0] == 1 and m1[0, 20] == 0.0  # one ray per scan: the nearest
+    # T2's gate (1 km sigma) takes the ray through p1 too when it is the only one it sees.
+    est2 = LaunchEstimator(terrain=Terrain(default_alt_m=ALT0), sensors={"geo0": ir})
+    est2.tracks = {k: launch_mod._History(t=list(v.t), x=list(v.x), P=list(v.P), acc=list(v.acc))
+                   for k, v in est.tracks.items()}  # fmt: skip
+    u = (p1 - GEO[0]) / np.linalg.norm(p1 - GEO[0])
+    est2.observe(SimpleNamespace(sensor="geo0", t_unix_s=T_REF, los_ecef=u[None]))  # type: ignore[arg-type]
+    assert est2._associate("T2", est2.tracks["T2"], T_REF, T_REF + 0.5)
+    assert est2._associate("T1", est2.tracks["T1"], T_REF, T_REF + 0.5)
+    shared2 = np.array(est2.tracks["T2"].meas)
+    assert est2._own_rows("T1", np.array(est2.tracks["T1"].meas)).all()
+    assert not est2._own_rows("T2", shared2).any()
+    assert est._own_rows("T2", m2).all()

@@ -93,7 +93,9 @@ def test_burnout_time_is_recorded_and_lnbeta_is_not_learnt_in_the_transient() ->
     assert sig_off < 0.9 * sig_on, (sig_off, sig_on)
 
 
-def _sigma_lnbeta_after_burnout(truth: tuple[np.ndarray, np.ndarray], t_stop: float, cfg: TrackerConfig) -> float:
+def _sigma_lnbeta_after_burnout(
+    truth: tuple[np.ndarray, np.ndarray], t_stop: float, cfg: TrackerConfig
+) -> float:
     t, X = truth
     rad = ts.radar(32.5, 44.0)
     rng = np.random.default_rng(2)

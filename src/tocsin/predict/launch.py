@@ -157,7 +157,7 @@ class _FitJob:
 
 # Buffer row: t, kind (0 ray, 1 point), sensor origin or plot position (3), unit LOS (3), sigma,
 # detection floor, revisit, sensor key (rays) / whitening matrix (9, points, from column 11).
-_ROW = 20
+_ROW = 21  # ... column 20: the buffer's serial number of the measurement (ownership, ``_owner``)
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,12 @@ def radar_points_ecef(
 @dataclass
 class _MeasurementBuffer:
     rows: FloatArray = field(default_factory=lambda: np.zeros((0, _ROW)))
+    next_id: int = 0
+
+    def _numbered(self, block: FloatArray) -> FloatArray:
+        block[:, 20] = np.arange(self.next_id, self.next_id + block.shape[0])
+        self.next_id += block.shape[0]
+        return block
 
     def add_rays(self, t: float, sensor: LaunchSensor, u: FloatArray, key: float) -> None:
         m = u.shape[0]
@@ -237,7 +243,7 @@ class _MeasurementBuffer:
         block[:, 9] = sensor.min_target_alt_m
         block[:, 10] = sensor.revisit_s
         block[:, 11] = key
-        self.rows = np.concatenate([self.rows, block])
+        self.rows = np.concatenate([self.rows, self._numbered(block)])
 
     def add_points(self, t: float, pos: FloatArray, white: FloatArray) -> None:
         m = pos.shape[0]
@@ -246,7 +252,7 @@ class _MeasurementBuffer:
         block[:, 1] = 1.0
         block[:, 2:5] = pos
         block[:, 11:20] = white.reshape(m, 9)
-        self.rows = np.concatenate([self.rows, block])
+        self.rows = np.concatenate([self.rows, self._numbered(block)])
 
     def prune(self, t_min: float) -> None:
         if self.rows.shape[0] and self.rows[0, 0] < t_min:
@@ -287,6 +293,11 @@ class LaunchEstimator:
     tracks: dict[str, _History] = field(default_factory=dict)
     _buf: _MeasurementBuffer = field(default_factory=_MeasurementBuffer)
     _job_seq: int = 0
+    # Per buffered measurement (serial number): the smallest gate distance squared any track took it
+    # with, and that track's id. A measurement serves the track it fits best; in a salvo the
+    # back-extrapolated gate of a late-confirmed track reaches lines of sight of neighbours that their
+    # own tracks took with far smaller distances (al-asad-2020-ir).
+    _owner: dict[int, tuple[float, str]] = field(default_factory=dict)
 
     def observe(self, scan: ScanLike) -> None:
         """Keep one scan's raw measurements (radar plots as ECEF points, infrared lines of sight).
@@ -309,6 +320,10 @@ class LaunchEstimator:
                 pos, white = radar_points_ecef(sensor, rng, np.asarray(scan.az_rad), np.asarray(scan.el_rad))
                 self._buf.add_points(t, pos, white)
         self._buf.prune(t - self.buffer_s)
+        if self._owner and self._buf.rows.shape[0]:
+            first = int(self._buf.rows[0, 20])
+            if min(self._owner) < first:
+                self._owner = {k: v for k, v in self._owner.items() if k >= first}
 
     def update(self, snapshot: TrackSnapshot) -> LaunchEstimates:
         """Record the snapshot's early states and return launch estimates for its tracks."""
@@ -339,7 +354,7 @@ class LaunchEstimator:
                 h.boost.append(float(snapshot.mode_prob[i][0]))
                 h.acc.append(np.array(snapshot.boost_accel_mps2[i], dtype=np.float64))
                 h.dirty = True
-            if h.t and t - first <= self.window_s and t > h.t_checked and self._associate(h, first, t):
+            if h.t and t - first <= self.window_s and t > h.t_checked and self._associate(tid, h, first, t):
                 h.dirty = True
             window_done = t - first > self.window_s or len(h.t) >= self.max_points
             # The boost mode no longer likely after it was: the thrust has ended (for an infrared-only
@@ -367,7 +382,7 @@ class LaunchEstimator:
             h.dirty = False
             h.burnout_fit = h.burnout_fit or (h.was_boosting and final)
             h.t_estimated = h.t[-1]
-            got = self._estimate(h, final=final)
+            got = self._estimate(h, final=final, tid=tid)
             if isinstance(got, _FitJob):
                 h.job = got
                 self._step(h)
@@ -428,7 +443,12 @@ class LaunchEstimator:
             return None
         return fit.t_last_unix_s
 
-    def _associate(self, h: _History, first_t: float, t_now: float) -> bool:
+    def _own_rows(self, tid: str, mm: FloatArray) -> BoolArray:
+        """Which of a track's measurement rows (``_ROW``) no other track took with a smaller gate distance."""
+        owner = self._owner
+        return np.array([owner.get(int(k), (0.0, tid))[1] == tid for k in mm[:, 20]], dtype=bool)
+
+    def _associate(self, tid: str, h: _History, first_t: float, t_now: float) -> bool:
         """Give the track the nearest raw measurement of each scan inside its gate; True if any taken.
 
         The track position at a measurement time is extrapolated from the nearest early posterior with
@@ -481,6 +501,10 @@ class LaunchEstimator:
             last_key = key[j]
             h.meas.append(m[j].copy())
             taken += 1
+            serial = int(m[j, 20])
+            held = self._owner.get(serial)
+            if held is None or d2[j] < held[0]:
+                self._owner[serial] = (float(d2[j]), tid)
         return taken > 0
 
     def _step(self, h: _History) -> None:
@@ -509,9 +533,10 @@ class LaunchEstimator:
             h.result = self._template(job.t, job.x, job.P, job.alt)
 
     def _estimate(
-        self, h: _History, final: bool = False
+        self, h: _History, final: bool = False, tid: str | None = None
     ) -> tuple[float, float, float, float, FloatArray] | _FitJob | None:
-        """The launch estimate from the track's early history, or the boost fit to run for it."""
+        """The launch estimate from the track's early history, or the boost fit to run for it; with the
+        track id ``tid``, measurements another track took with a smaller gate distance are left out."""
         t = np.array(h.t)
         x = np.array(h.x)
         P = np.array(h.P)
@@ -536,7 +561,9 @@ class LaunchEstimator:
             return res
         if len(h.meas) >= _MIN_FIT_MEASUREMENTS:
             mm = np.array(h.meas)
-            mm = mm[_corroborated(mm)]
+            if tid is not None:
+                mm = mm[self._own_rows(tid, mm)]
+            mm = mm[_corroborated(mm)] if mm.shape[0] else mm
             ray = mm[:, 1] == 0.0
             data = BoostData(
                 ray_t=mm[ray, 0],
@@ -604,7 +631,8 @@ def _corroborated(mm: FloatArray) -> BoolArray:
         return keep
     firsts = np.array([mm[ray & (mm[:, 11] == k), 0].min() for k in keys])
     cutoff = float(firsts.max()) - 2.0 * float(mm[ray, 10].max()) - 0.5
-    return keep & ~((mm[:, 1] == 0.0) & (mm[:, 0] < cutoff))
+    out: BoolArray = keep & ~((mm[:, 1] == 0.0) & (mm[:, 0] < cutoff))
+    return out
 
 
 def _burn_through(rays: FloatArray) -> dict[str, FloatArray]:
