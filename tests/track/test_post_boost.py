@@ -60,8 +60,10 @@ def test_consider_update_is_the_schmidt_kalman_update() -> None:
         assert np.linalg.eigvalsh(Ps[i] - Po[i])[0] > -1e-9
 
 
-def _boost_track(cfg: TrackerConfig, t_stop: float) -> Tracker:
-    t, X = ts.boost_truth()
+def _boost_track(
+    cfg: TrackerConfig, t_stop: float, truth: tuple[np.ndarray, np.ndarray] | None = None
+) -> Tracker:
+    t, X = ts.boost_truth() if truth is None else truth
     rad = ts.radar(32.5, 44.0)
     rng = np.random.default_rng(2)
     trk = Tracker({"r1": rad}, cfg)
@@ -96,15 +98,7 @@ def test_burnout_time_is_recorded_and_lnbeta_is_not_learnt_in_the_transient() ->
 def _sigma_lnbeta_after_burnout(
     truth: tuple[np.ndarray, np.ndarray], t_stop: float, cfg: TrackerConfig
 ) -> float:
-    t, X = truth
-    rad = ts.radar(32.5, 44.0)
-    rng = np.random.default_rng(2)
-    trk = Tracker({"r1": rad}, cfg)
-    for k in range(len(t)):
-        if t[k] > t_stop:
-            break
-        trk.process(ts.scan("r1", T0 + t[k], ts.radar_plots(rad, X[k : k + 1], rng)))
-    return math.sqrt(trk.snapshot().P[0, 6, 6])
+    return math.sqrt(_boost_track(cfg, t_stop, truth).snapshot().P[0, 6, 6])
 
 
 def test_the_window_holds_lnbeta_only_where_drag_is_weak() -> None:
