@@ -98,6 +98,23 @@ def process_noise(dt_s: FloatArray, q_vel: FloatArray, q_lnb: FloatArray, q_thru
     return Q
 
 
+def _rocket_growth(a: FloatArray, h: FloatArray, v_e: float, cap: float) -> tuple[FloatArray, FloatArray]:
+    """Thrust acceleration after h (B,) seconds of a constant-thrust motor, and its Jacobian block (B, 3, 3).
+
+    A motor of constant thrust F and exhaust speed v_e burns mass at F / v_e, so its acceleration a = F / m
+    grows as da/dt = |a| a / v_e (Tsiolkovsky; direction held): |a|(t) = |a0| / (1 - |a0| t / v_e). Growth
+    stops at ``cap`` (no motor burns to zero mass). The Jacobian block d(da/dt)/da = (|a| I + a âᵀ) / v_e.
+    """
+    mag = np.linalg.norm(a, axis=1)
+    grow = (mag > 0.0) & (mag < cap)
+    denom = np.maximum(1.0 - mag * np.abs(h) / v_e, mag / cap)
+    factor = np.where(grow, np.minimum(1.0 / np.where(grow, denom, 1.0), cap / np.where(grow, mag, 1.0)), 1.0)
+    safe = np.where(mag > 0.0, mag, 1.0)
+    ahat = a / safe[:, None]
+    J = (mag[:, None, None] * np.eye(3) + a[:, :, None] * ahat[:, None, :]) / v_e
+    return a * factor[:, None], np.where(grow[:, None, None], J, 0.0)
+
+
 def _constant_thrust(a_mps2: FloatArray) -> ThrustLaw:
     """Thrust law holding each object's thrust acceleration (m/s^2) constant over a step."""
 
@@ -115,12 +132,16 @@ def propagate(
     q_lnb: FloatArray,
     q_thrust: FloatArray,
     max_step_s: float = 1.0,
+    exhaust_speed_mps: float | None = None,
+    thrust_cap_mps2: float = 150.0,
 ) -> tuple[FloatArray, FloatArray]:
     """EKF prediction of states x (B, NX) and covariances P (B, NX, NX) by dt_s (B,) seconds.
 
     Mean: RK4 (``physics.dynamics.rk4_step``) with the thrust state held constant over the step;
     covariance: Phi = I + A h + (A h)^2 / 2 per sub-step h <= max_step_s (second-order Taylor of the
     transition matrix, Bar-Shalom et al. 2001, sec. 10.3.2), P <- Phi P Phiᵀ + Q(h).
+    With ``exhaust_speed_mps`` the thrust acceleration grows as a constant-thrust motor's does
+    (``_rocket_growth``): held at its mid-step value in the RK4 step, advanced to its end-of-step value.
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     if x.shape[0] == 0:
@@ -131,11 +152,17 @@ def propagate(
     Ps = P.copy()
     for _ in range(n_sub):
         A = _jacobian(xs)
+        a_step = xs[:, 7:10].copy()
+        a_end = a_step
+        if exhaust_speed_mps is not None:
+            a_step, J = _rocket_growth(xs[:, 7:10], 0.5 * h, exhaust_speed_mps, thrust_cap_mps2)
+            a_end, _ = _rocket_growth(xs[:, 7:10], h, exhaust_speed_mps, thrust_cap_mps2)
+            A[:, 7:10, 7:10] = J
         Ah = A * h[:, None, None]
         Phi = _EYE + Ah + 0.5 * (Ah @ Ah)
         beta = np.exp(xs[:, 6])
-        s6 = rk4_step(xs[:, 0:6], h, beta, thrust=_constant_thrust(xs[:, 7:10].copy()))
-        xs = np.concatenate([s6, xs[:, 6:]], axis=1)
+        s6 = rk4_step(xs[:, 0:6], h, beta, thrust=_constant_thrust(a_step))
+        xs = np.concatenate([s6, xs[:, 6:7], a_end], axis=1)
         Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust)
     Ps = 0.5 * (Ps + np.swapaxes(Ps, 1, 2))
     return xs, Ps

@@ -187,6 +187,25 @@ class TrackerConfig:
     # test) keeps the exo floor: an impulse may lie anywhere in its unseen past.
     q_vel_drag_floor_settled: float | None = 1e-4
     thrust_sigma0_mps2: float = 30.0  # initial thrust uncertainty in the boost mode
+    # Boost-mode thrust growth of a constant-thrust motor, da/dt = |a| a / v_e (``filter._rocket_growth``;
+    # None: the thrust random walk alone, zero-mean jerk). The catalogue's motors have v_e = F / mdot of
+    # 2,260-2,650 m/s and their acceleration climbs 2-5x over the burn (mrbm-1300: 20 -> 104 m/s^2, jerk
+    # 0.7 m/s^3 at 66 s and 4 m/s^3 at burnout), which the random walk follows with a lag. Diagnosis
+    # (benchmarks/diag_track_salvo.py, salvo-200 seed 1, lines of sight labelled with their true object):
+    # an IR-only track that lags its accelerating missile finds the next missile of the same launch area
+    # (12 s behind on the same arc) nearer its prediction, takes its line of sight, lags more, and ends
+    # as a "sink" hovering at 12-80 km with thrust pointing down, taking each passing missile's lines of
+    # sight (T32: on m031 at 4 km for 20 s, then m035, m038, m042, m044). Measured, salvo-200 false
+    # confirmed tracks seeds 1-4 (coverage of objects seen >= 10 times): None 19/32/34/33 of 327/340/346/
+    # 348 (192/194/192/194); 2,400 m/s 16/28/26/15 of 348/343/332/360 (192/193/192/194: seed 2 loses the
+    # boost failure m154); 2,650 m/s 20/33/44/22 of 342/350/338/360 (192/194/192/193). Seeds 5-8: None
+    # 19/47/36/42 of 339/341/326/337 (192/192/193/192), 2,400 m/s 24/31/22/17 of 328/357/334/346
+    # (193/192/193/192): over seeds 1-8 262 -> 179 false (9.7 -> 6.5 %), lower on 7 of 8 seeds. Off by
+    # default: coverage drops on seed 2 (the bar allows no drop), 2,650 m/s gains nothing on seeds 1-4,
+    # and after a motor stops the IR still sees the hot body for 10-20 s (hot_coast_s) in the boost mode,
+    # whose predicted thrust now keeps growing (the likely loss of m154, a boost failure). The false
+    # count of one seed moves by +-30 % under any small change of the IR-only tracking.
+    boost_exhaust_speed_mps: float | None = None
     max_speed_mps: float = 8000.0  # two-plot initiation speed bound
     pair_dt_s: tuple[float, float] = (0.3, 12.0)  # allowed time between the two initiating plots
     ir_pair_max_dt_s: float = 1.0  # max time between two IR lines of sight triangulated together
@@ -779,6 +798,7 @@ class Tracker:
             q_b,
             q_a,
             self.config.max_step_s,
+            self.config.boost_exhaust_speed_mps,
         )
         tau = self.config.lnbeta_relax_exo_s
         if tau is not None and not np.all(endo):
