@@ -178,6 +178,8 @@ class TrackerConfig:
     # at 0.5-5 m/s^2); 120 SRBM runs end to end, 90/95 % coverage at 60 s to go 0.91/0.92 (unchanged);
     # with a Mach-dependent drag truth 0.91/0.93 at 60 s and 0.88/0.91 at 30 s (window everywhere:
     # 0.91/0.92, 0.87/0.90). 5 m/s^2 gives the same coverage with 10-20 % larger median misses.
+    # salvo-200 (MRBMs) pays: 15,962 -> 19,465 zone-s at efficiency 0.87 -> 1.11. Lifting the window
+    # only once the boost mode is no longer likely keeps salvo-200 at 15,962 but national at 110,467.
     post_boost_consider_max_drag_mps2: float | None = 2.0
     # Velocity-noise floor of a coasting state once the track has seen its burnout and the transient
     # above has passed (None: ``q_vel_drag_floor`` throughout). The exo floor stands for the impulses
