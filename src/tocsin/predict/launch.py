@@ -298,6 +298,7 @@ class LaunchEstimator:
     # back-extrapolated gate of a late-confirmed track reaches lines of sight of neighbours that their
     # own tracks took with far smaller distances (al-asad-2020-ir).
     _owner: dict[int, tuple[float, str]] = field(default_factory=dict)
+    _owner_floor: int = 0  # serial numbers below this were forgotten
 
     def observe(self, scan: ScanLike) -> None:
         """Keep one scan's raw measurements (radar plots as ECEF points, infrared lines of sight).
@@ -320,10 +321,11 @@ class LaunchEstimator:
                 pos, white = radar_points_ecef(sensor, rng, np.asarray(scan.az_rad), np.asarray(scan.el_rad))
                 self._buf.add_points(t, pos, white)
         self._buf.prune(t - self.buffer_s)
-        if self._owner and self._buf.rows.shape[0]:
-            first = int(self._buf.rows[0, 20])
-            if min(self._owner) < first:
-                self._owner = {k: v for k, v in self._owner.items() if k >= first}
+        # Forget the owners of measurements the buffer no longer holds, in batches (a dict rebuild per
+        # scan would cost O(owners) on every scan of a salvo).
+        if self._buf.rows.shape[0] and int(self._buf.rows[0, 20]) - self._owner_floor > 4096:
+            self._owner_floor = int(self._buf.rows[0, 20])
+            self._owner = {k: v for k, v in self._owner.items() if k >= self._owner_floor}
 
     def update(self, snapshot: TrackSnapshot) -> LaunchEstimates:
         """Record the snapshot's early states and return launch estimates for its tracks."""
