@@ -8,10 +8,16 @@ over-warning <= 3 take-cover episodes per struck pair.
 
 Writes ``benchmarks/out/warning.json`` and ``benchmarks/out/warning.md`` (a README-ready table). Usage:
 ``python benchmarks/bench_warning.py [--scenarios al-asad-2020 rocket-barrage] [--seeds 1 2]
-[--work DIR] [--ir-only] [--noise-factor F]``. ``--ir-only`` adds, for each scenario with radars, a
-variant whose sensors file keeps only the infrared satellites (as at Al Asad in 2020).
+[--work DIR] [--ir-only] [--one-ir] [--noise-factor F] [--clutter-factor F] [--mach-drag]``.
+``--one-ir`` runs each scenario with its first infrared satellite as the only sensor (no stereo, no
+radar: the one-sensor launch reports of ``tocsin.track.launch_detect`` are all it has). ``--ir-only`` adds,
+for each scenario with radars, a variant whose sensors file keeps only the infrared satellites (as at
+Al Asad in 2020).
 ``--noise-factor F`` (model mismatch) simulates each scenario with every sensor sigma multiplied by F,
 then runs it with the sensors file as originally declared: the sensors are noisier than tocsin is told.
+``--clutter-factor F`` (model mismatch) simulates each scenario with every sensor's false plots per scan
+(``clutter_per_scan``) multiplied by F and runs it with the sensors file as declared: a denser clutter
+environment than the radar and satellite operators reported.
 ``--mach-drag`` (model mismatch) simulates every object with a drag coefficient that follows Mach number
 (``mach_drag`` classes: up to 1.8x the hypersonic drag near Mach 1.2), which tocsin's constant-beta
 model does not know.
@@ -45,10 +51,11 @@ def _tocsin(*args: str) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _ir_only(scen: Path) -> bool:
-    """Keep only the infrared sensors (and their measurements); False when there was no radar."""
+def _ir_only(scen: Path, one: bool = False) -> bool:
+    """Keep only the infrared sensors (only the first with ``one``) and their measurements; False when
+    that changes nothing."""
     sensors = json.loads((scen / "sensors.json").read_text(encoding="utf-8"))
-    keep = [s for s in sensors["sensors"] if s["kind"] == "ir"]
+    keep = [s for s in sensors["sensors"] if s["kind"] == "ir"][: 1 if one else None]
     if len(keep) == len(sensors["sensors"]) or not keep:
         return False
     ids = {s["id"] for s in keep}
@@ -81,15 +88,22 @@ def _with_mach_drag(text: str) -> str:
     return str(yaml.safe_dump(doc, sort_keys=False))
 
 
-def _variant(scenario: str, factor: float, mach_drag: bool, scen: Path, seed: int) -> None:
-    """Simulate ``scenario`` with every sigma x ``factor`` (and Mach-dependent drag) into ``scen``;
-    keep the declared sensors.json."""
+def _variant(
+    scenario: str, factor: float, mach_drag: bool, scen: Path, seed: int, clutter_factor: float = 1.0
+) -> None:
+    """Simulate ``scenario`` with every sigma x ``factor``, every clutter density x ``clutter_factor``
+    (and Mach-dependent drag) into ``scen``; keep the declared sensors.json."""
     from importlib import resources
 
     text = resources.files("tocsin.sim").joinpath("scenarios", f"{scenario}.yaml").read_text(encoding="utf-8")
     text = re.sub(
         r"(sigma_(?:range_m|az_deg|el_deg|range_rate_mps|los_deg): )([0-9.eE+-]+)",
         lambda m: f"{m.group(1)}{float(m.group(2)) * factor!r}",
+        text,
+    )
+    text = re.sub(
+        r"(clutter_per_scan: )([0-9.eE+-]+)",
+        lambda m: f"{m.group(1)}{float(m.group(2)) * clutter_factor!r}",
         text,
     )
     if mach_drag:
@@ -111,22 +125,30 @@ def one(
     ir_only: bool = False,
     noise_factor: float = 1.0,
     mach_drag: bool = False,
+    clutter_factor: float = 1.0,
+    one_ir: bool = False,
 ) -> dict[str, Any] | None:
     """Simulate, run and evaluate one scenario; the headline row, or None when ``ir_only`` has no radar."""
     label = f"{scenario}{' (IR only)' if ir_only else ''}"
     label += f" (sensors {noise_factor:g}x noisier than declared)" if noise_factor != 1.0 else ""
     label += " (Mach-dependent drag)" if mach_drag else ""
+    label += f" (clutter {clutter_factor:g}x)" if clutter_factor != 1.0 else ""
+    label += " (one IR satellite only)" if one_ir else ""
     tag = f"{'-ironly' if ir_only else ''}{f'-noise{noise_factor:g}' if noise_factor != 1.0 else ''}"
     tag += "-mach" if mach_drag else ""
+    tag += f"-clutter{clutter_factor:g}" if clutter_factor != 1.0 else ""
+    tag += "-oneir" if one_ir else ""
     base = work / f"{scenario}{tag}-s{seed}"
     scen, run, ev = base / "scenario", base / "run", base / "eval"
     for d in (scen, run, ev):
         shutil.rmtree(d, ignore_errors=True)
-    if noise_factor != 1.0 or mach_drag:
-        _variant(scenario, noise_factor, mach_drag, scen, seed)
+    if noise_factor != 1.0 or mach_drag or clutter_factor != 1.0:
+        _variant(scenario, noise_factor, mach_drag, scen, seed, clutter_factor)
     else:
         _tocsin("simulate", scenario, "--out", str(scen), "--seed", str(seed))
     if ir_only and not _ir_only(scen):
+        return None
+    if one_ir and not _ir_only(scen, one=True):
         return None
     t0 = time.perf_counter()
     run_cpu = _tocsin(
@@ -223,6 +245,8 @@ def main() -> int:
     ap.add_argument("--ir-only", action="store_true", help="also run each radar scenario with IR only")
     ap.add_argument("--noise-factor", type=float, default=1.0, help="true sigma / declared sigma")
     ap.add_argument("--mach-drag", action="store_true", help="truth flies Mach-dependent drag")
+    ap.add_argument("--one-ir", action="store_true", help="keep only the first infrared satellite")
+    ap.add_argument("--clutter-factor", type=float, default=1.0, help="true clutter / declared clutter")
     ap.add_argument("--work", type=Path, default=None, help="keep scenario/run/eval folders here")
     ap.add_argument("--name", default="warning", help="output file stem in benchmarks/out")
     args = ap.parse_args()
@@ -232,7 +256,14 @@ def main() -> int:
         for seed in args.seeds:
             for ir in (False, True) if args.ir_only else (False,):
                 row = one(
-                    scenario, seed, work, ir_only=ir, noise_factor=args.noise_factor, mach_drag=args.mach_drag
+                    scenario,
+                    seed,
+                    work,
+                    ir_only=ir,
+                    noise_factor=args.noise_factor,
+                    mach_drag=args.mach_drag,
+                    clutter_factor=args.clutter_factor,
+                    one_ir=args.one_ir,
                 )
                 if row is None:
                     continue

@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 from tocsin.alert.types import AlertConfig
 from tocsin.ingest.records import IngestLimits
 from tocsin.predict.impact import PredictConfig
+from tocsin.track.launch_detect import LaunchDetectConfig
 from tocsin.track.tracker import TrackerConfig
+from tocsin.zones.reach import ReachConfig
 from tocsin.zones.threat import ThreatEvalConfig
 
 
@@ -51,6 +53,10 @@ class EngineConfig:
     predict: PredictConfig = field(default_factory=PredictConfig)
     threat: ThreatEvalConfig = field(default_factory=ThreatEvalConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)
+    # Launch reports from an infrared sensor that no other sees (tocsin.track.launch_detect) and their
+    # credible region, every zone within reach (tocsin.zones.reach).
+    launch_detect: LaunchDetectConfig = field(default_factory=LaunchDetectConfig)
+    reach: ReachConfig = field(default_factory=ReachConfig)
     terrain_m: float | None = None
 
     def __post_init__(self) -> None:

@@ -32,11 +32,13 @@ from tocsin.ingest.stream import Scan, ScanAssembler
 from tocsin.predict.impact import predict_impacts, prediction_rows
 from tocsin.predict.launch import LaunchEstimator
 from tocsin.predict.types import ImpactPredictions
-from tocsin.track.models import ScanInput
+from tocsin.track.launch_detect import LaunchDetector
+from tocsin.track.models import IrModel, ScanInput
 from tocsin.track.tracker import Tracker
 from tocsin.track.types import TrackSnapshot
 from tocsin.zones.geometry import local_m_to_lonlat
 from tocsin.zones.load import ZoneSet
+from tocsin.zones.reach import launch_reach_eval
 from tocsin.zones.threat import ThreatEval, ThreatEvaluator
 from tocsin.zones.watch import RadarWatch
 
@@ -126,7 +128,12 @@ class Engine:
         self.assembler = ScanAssembler(
             sensors, self.config.lag_s, source, eager=self.config.eager_release, limits=self.config.ingest
         )
-        self.tracker = Tracker(track_models(sensors), self.config.tracker)
+        models = track_models(sensors)
+        self.tracker = Tracker(models, self.config.tracker)
+        irs = {k: m for k, m in models.items() if isinstance(m, IrModel)}
+        self.launch_detect = LaunchDetector(
+            irs, {k: sensors[k].revisit_s for k in irs}, self.config.launch_detect
+        )
         self.launch = LaunchEstimator(terrain=self.config.predict.terrain, sensors=launch_sensors(sensors))
         self.threats = ThreatEvaluator(zones, self.config.threat, watch=RadarWatch.build(sensors, zones))
         # Last scan time per watching radar (Unix s, NaN: none yet): which radars are reporting.
@@ -244,10 +251,18 @@ class Engine:
         k = self._radar_k.get(scan.sensor)
         if k is not None:  # the radar is reporting (radar watch, tocsin.zones.watch)
             self._radar_last_unix_s[k] = np.fmax(self._radar_last_unix_s[k], scan.t_unix_s)
-        self.tracker.process(scan_to_input(scan))
+        inp = scan_to_input(scan)
+        self.tracker.process(inp)
         out.track_rows.extend(self.tracker.track_rows())
+        if inp.sensor_id in self.launch_detect.sensors:
+            self.launch_detect.observe(inp.sensor_id, inp.t_unix_s, inp.z, self._track_positions)
         out.scans += 1
         self._dirty = True
+
+    def _track_positions(self) -> tuple[Any, Any]:
+        """Confirmed tracks' positions (K, 3, ECEF m) at the newest scan time and position sigmas (K,) (m)."""
+        _, x, P = self.tracker.current_states()
+        return x[:, :3], np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
 
     def _process(self, scans: list[Scan]) -> EngineOutput:
         out = EngineOutput()
@@ -326,6 +341,18 @@ class Engine:
         else:
             preds = predict_impacts(snapshot, config=self.config.predict)
             evaluation = self.threats.evaluate(preds)
+        # Launch reports of an infrared sensor no other sees: every zone within reach, by its deadline.
+        self.launch_detect.expire(t)
+        # Handed-over reports stay a minute past their last sighting, with an empty region, so the zones
+        # they held clear; ended ones drop out and the policy keeps their regions as lost wide threats'.
+        reports = [
+            d
+            for d in self.launch_detect.current()
+            if d.live or (d.handed_over and t - d.t_last_unix_s <= 60.0)
+        ]
+        if reports:
+            reach = launch_reach_eval(self.threats, reports, t, self.config.reach)
+            evaluation = ThreatEval.concat([evaluation, reach], t) if len(evaluation) else reach
         if self.threats.watch is not None:
             alive = self.threats.watch.alive_mask(self._radar_last_unix_s, t)
             evaluation = dataclasses.replace(evaluation, radars_alive_mask=alive)

@@ -85,6 +85,29 @@ def energy_speed_mps(range_m: FloatArray) -> FloatArray:
     return np.asarray(np.where(np.isfinite(rng), v, math.sqrt(GM_M3_S2 / MEAN_RADIUS_M)), dtype=np.float64)
 
 
+def min_energy_flight_time_s(range_m: FloatArray) -> FloatArray:
+    """Time of flight (s) of the minimum-energy ballistic trajectory over a ground range (m), burnout and
+    impact on a spherical Earth of radius R_e, no drag, no rotation.
+
+    Range angle L = range / R_e; burnout speed nu = 2 s / (1 + s), s = sin(L / 2) (as in
+    :func:`energy_speed_mps`) and flight-path angle gamma = (pi - L) / 4 (Bate, Mueller & White,
+    Fundamentals of Astrodynamics, sec. 6.3); the orbit has a = R_e / (2 - nu) and
+    p = R_e nu cos^2 gamma, and the flight runs symmetrically about apogee from eccentric anomaly E1 to
+    2 pi - E1, cos E1 = (1 - R_e / a) / e, so t = sqrt(a^3 / mu) (2 pi - 2 E1 + 2 e sin E1) (Kepler's
+    equation). Ranges at or beyond half the circumference give NaN.
+    """
+    rng = np.asarray(range_m, dtype=np.float64)
+    lam = np.where((rng > 0.0) & (rng < math.pi * MEAN_RADIUS_M), rng / MEAN_RADIUS_M, np.nan)
+    s = np.sin(0.5 * lam)
+    nu = 2.0 * s / (1.0 + s)
+    gamma = 0.25 * (math.pi - lam)
+    a = MEAN_RADIUS_M / (2.0 - nu)
+    e = np.sqrt(np.maximum(1.0 - MEAN_RADIUS_M * nu * np.cos(gamma) ** 2 / a, 1e-30))
+    e1 = np.arccos(np.clip((1.0 - MEAN_RADIUS_M / a) / e, -1.0, 1.0))
+    t = np.sqrt(a**3 / GM_M3_S2) * (2.0 * math.pi - 2.0 * e1 + 2.0 * e * np.sin(e1))
+    return np.asarray(np.where(rng <= 0.0, 0.0, t), dtype=np.float64)
+
+
 def _soft_window(x: FloatArray, lo: float, hi: float) -> FloatArray:
     """1 inside [lo, hi], Gaussian tails of width RANGE_EDGE_FRACTION*bound outside (unnormalised)."""
     s_lo = RANGE_EDGE_FRACTION * max(lo, 1.0)

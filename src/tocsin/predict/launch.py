@@ -565,7 +565,7 @@ class LaunchEstimator:
             mm = np.array(h.meas)
             if tid is not None:
                 mm = mm[self._own_rows(tid, mm)]
-            mm = mm[_corroborated(mm)] if mm.shape[0] else mm
+            mm = mm[_corroborated(mm)]
             ray = mm[:, 1] == 0.0
             data = BoostData(
                 ray_t=mm[ray, 0],
