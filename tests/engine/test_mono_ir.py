@@ -20,7 +20,7 @@ from tocsin.cli.files import load_sensors_doc, load_zones_doc
 from tocsin.cli.run_cmd import run_chain
 from tocsin.engine.core import Engine
 from tocsin.eval.evaluate import evaluate
-from tocsin.geo.frames import geodetic_deg_to_ecef
+from tocsin.geo.frames import altitude_fast_m, geodetic_deg_to_ecef
 from tocsin.geo.geodesic import geodesic_distance_m
 from tocsin.geo.wgs84 import GM_M3_S2, MEAN_RADIUS_M
 from tocsin.physics.catalogue import CATALOGUE
@@ -66,7 +66,8 @@ def test_min_energy_flight_time_matches_two_body_integration_and_flat_earth() ->
 @pytest.mark.slow
 def test_catalogue_flights_lie_inside_the_reach_envelope() -> None:
     """Every climbing class over its loft band and burn fractions lands between the envelope's
-    earliest and latest times for its ground range (from launch, pad and zone margins aside)."""
+    earliest and latest times for its ground range (from launch, pad and zone margins aside), and
+    within the after-sighting bound of its plume's visible window (12 km floor to burnout + hot coast)."""
     cfg = ReachConfig()
     plans, names = [], []
     for name in climbing_classes():
@@ -84,6 +85,13 @@ def test_catalogue_flights_lie_inside_the_reach_envelope() -> None:
         assert tr.impact_t_unix_s >= cfg.t_min_factor * t_me + cfg.t_min_extra_s, (d, tr.impact_t_unix_s)
         assert tr.impact_t_unix_s <= cfg.t_max_factor * t_me + cfg.t_max_extra_s, (d, tr.impact_t_unix_s)
         assert d <= reach_range_m(cfg) + 1.0
+        c = CATALOGUE[tr.class_name]
+        k = np.flatnonzero(altitude_fast_m(tr.pos_ecef_m) >= 12_000.0)
+        t_last = tr.burnout_t_unix_s + c.hot_coast_s
+        if k.size and t_last > tr.t_unix_s[k[0]]:  # seen above the floor at all
+            w = t_last - tr.t_unix_s[k[0]]
+            bound = t_last + t_me + cfg.after_sighting_extra_s + cfg.after_sighting_per_s * w
+            assert tr.impact_t_unix_s <= bound, (tr.class_name, d, w, tr.impact_t_unix_s - t_last)
         flown += 1
     assert flown >= 50
 
@@ -147,7 +155,7 @@ def test_one_satellite_reports_the_launch_near_its_first_sighting() -> None:
     # elevation of the 50 E satellite) along one axis: 13 km.
     assert float(geodesic_distance_m(r.lat_deg, r.lon_deg, 34.3, 47.1)) < 13_000.0
     # Silence: the report ends (no longer live) once its gap allowance passes.
-    det.expire(1000.0 + 22.0 + 10.0)
+    det.expire(1000.0 + 22.0 + 12.0)
     assert not det.current()[0].live
 
 

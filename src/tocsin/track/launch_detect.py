@@ -45,8 +45,9 @@ class LaunchDetectConfig:
     # launch ~20 s after its first sighting, minutes before any impact.
     min_detections: int = 6
     min_span_s: float = 20.0
-    # A chain ends after this many of its sensor's revisits without a detection (pd ~0.9 per look).
-    max_gap_revisits: float = 3.0
+    # A chain ends after this many of its sensor's revisits without a detection: 5 misses in a row at
+    # pd 0.9 is 1e-5 per look, so a chain ends with its plume (its span bounds the burn, zones.reach).
+    max_gap_revisits: float = 5.0
     max_speed_mps: float = 6000.0
     gate_sigmas: float = 5.0
     # A confirmed track within this many of its own position sigmas (plus the line of sight's) of a

@@ -8,13 +8,16 @@ in a flight-time envelope around the minimum-energy time t_me(D)
 (:func:`tocsin.predict.classify.min_energy_flight_time_s`):
 
     earliest = t_first - launch_lead_max_s + t_min_factor * t_me(D) + t_min_extra_s
-    latest   = t_first - launch_lead_min_s + t_max_factor * t_me(D) + t_max_extra_s
+    latest   = t_first - launch_lead_min_s + t_max_factor * t_me(D) + t_max_extra_s, and at most
+               t_last + t_me(D) + after_sighting_extra_s + after_sighting_per_s * (t_last - t_first)
 
 The factors bound the catalogue's own flights from launch to impact (every climbing class over its loft
 band and burn fractions 0.3-1, 175 flights, ``tests/engine/test_mono_ir.py``): at least
 0.6 t_me(D) + 51 s (a depressed full burn) and at most t_me(D) + 729 s (a lofted short shot: mrbm-2000
 lands 543 km out after 1,071 s), so without the class the latest time is most of that longest flight;
-the defaults (20 s, 800 s) keep a margin for airframes the catalogue does not know. D is
+the defaults (20 s, 800 s) keep a margin for airframes the catalogue does not know. How long the plume
+was seen tells more: the catalogue's missiles seen under 40 s land at most t_me(D) + 178 s after their
+last sighting, those seen 70-100 s up to t_me(D) + 599 s (the second bound). D is
 measured from the first sighting's floor point less ``pad_radius_m`` (the pad lies within that of it)
 and less the zone's half-diagonal for the earliest time, plus them for the latest, so each zone's
 earliest time errs early and its latest late. The alert policy then takes each zone in the region to
@@ -59,6 +62,13 @@ class ReachConfig:
     t_max_factor: float = 1.0
     t_min_extra_s: float = 20.0
     t_max_extra_s: float = 800.0
+    # Latest impact after the plume's last sighting (the motor has burnt out by then, hot coast aside):
+    # a plume seen for w s lands at most t_me(D) + extra + per_s x w after it. The catalogue's flights
+    # need 66 s + 6.5 w (a longer-burning, higher-energy missile may loft further: mrbm-2000 seen 93 s
+    # lands 543 km out 941 s after); the extra keeps 134 s of margin for unknown airframes and for a
+    # last sighting a revisit before the plume went cold.
+    after_sighting_extra_s: float = 200.0
+    after_sighting_per_s: float = 6.5
 
 
 def climbing_classes() -> list[str]:
@@ -71,6 +81,14 @@ def reach_range_m(config: ReachConfig) -> float:
     if config.range_max_m is not None:
         return float(config.range_max_m)
     return max(CATALOGUE[k].range_max_m for k in climbing_classes())
+
+
+def _after_sighting_bound(d: LaunchDetection, t_me: FloatArray, cfg: ReachConfig) -> FloatArray:
+    """Latest impact (Unix s) from the plume's last sighting: a plume seen for w = t_last - t_first s
+    lands at most t_me + after_sighting_extra_s + after_sighting_per_s x w after its last sighting."""
+    w = max(d.t_last_unix_s - d.t_first_unix_s, 0.0)
+    extra = cfg.after_sighting_extra_s + cfg.after_sighting_per_s * w
+    return np.asarray(d.t_last_unix_s + t_me + extra, dtype=np.float64)
 
 
 def launch_reach_eval(
@@ -118,19 +136,22 @@ def launch_reach_eval(
         # Never before now: the policy keeps a region pair only while its earliest time is ahead, and
         # for a report that places nothing the earliest plausible impact of a zone already due is now.
         lo = np.maximum(lo + cfg.t_min_extra_s, float(t_unix_s))
-        hi = d.t_first_unix_s - cfg.launch_lead_min_s + cfg.t_max_factor * min_energy_flight_time_s(far)
-        hi = hi + cfg.t_max_extra_s
+        t_me_far = min_energy_flight_time_s(far)
+        hi = d.t_first_unix_s - cfg.launch_lead_min_s + cfg.t_max_factor * t_me_far + cfg.t_max_extra_s
+        hi = np.minimum(hi, _after_sighting_bound(d, t_me_far, cfg))
         r_thr.append(np.full(inside.size, i, dtype=np.int64))
         r_zone.append(inside)
         r_lo.append(lo[inside])
         r_hi.append(hi[inside])
         edge_far = reach + cfg.pad_radius_m
         t_lo_all[i] = d.t_first_unix_s - cfg.launch_lead_max_s + cfg.t_min_extra_s
-        t_hi_all[i] = (
+        t_me_edge = min_energy_flight_time_s(np.array(edge_far))
+        t_hi_all[i] = min(
             d.t_first_unix_s
             - cfg.launch_lead_min_s
-            + cfg.t_max_factor * float(min_energy_flight_time_s(np.array(edge_far)))
-            + cfg.t_max_extra_s
+            + cfg.t_max_factor * float(t_me_edge)
+            + cfg.t_max_extra_s,
+            float(_after_sighting_bound(d, t_me_edge, cfg)),
         )
     thr = np.concatenate(r_thr).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
     zone = np.concatenate(r_zone).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
