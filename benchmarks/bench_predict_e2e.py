@@ -5,13 +5,15 @@ one theatre radar at 1 Hz) and writes ``benchmarks/out/predict_e2e.json``: one r
 (120, 90, 60, 30, 20, 10 s) overall and per class (median / 90 % miss m, median |time error| s, mean
 2-D NEES with its chi-square 95 % band, 50/90/95 % ellipse coverage, track state NEES).
 ``--mach-drag`` flies the truth with a Mach-dependent drag coefficient the tracker does not model
-(write it under another ``--name``). Usage: ``python benchmarks/bench_predict_e2e.py [--runs 300]
-[--seed 0] [--mach-drag] [--name predict_e2e]``.
+(write it under another ``--name``); ``--drag-noise-along-velocity`` turns on the tracker's
+``q_vel_drag_along_velocity`` (session 11). Usage: ``python benchmarks/bench_predict_e2e.py [--runs 300]
+[--seed 0] [--mach-drag] [--drag-noise-along-velocity] [--name predict_e2e]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tocsin.eval.predict_e2e import draw_cases, run_e2e, summarise
+from tocsin.track.tracker import TrackerConfig
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -28,15 +31,22 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mach-drag", action="store_true", help="truth flies Mach-dependent drag")
+    ap.add_argument(
+        "--drag-noise-along-velocity",
+        action="store_true",
+        help="tracker's drag-scaled velocity noise along the velocity only (q_vel_drag_along_velocity)",
+    )
     ap.add_argument("--name", default="predict_e2e", help="output file stem in benchmarks/out")
     args = ap.parse_args()
     t0 = time.perf_counter()
     cases = draw_cases(args.runs, seed=args.seed)
-    res = run_e2e(cases, seed=args.seed, mach_drag=args.mach_drag)
+    tcfg = dataclasses.replace(TrackerConfig(), q_vel_drag_along_velocity=args.drag_noise_along_velocity)
+    res = run_e2e(cases, seed=args.seed, mach_drag=args.mach_drag, tracker_config=tcfg)
     cls = np.array([c.class_name for c in cases])
     doc = {
         "runs": args.runs,
         "mach_drag": args.mach_drag,
+        "drag_noise_along_velocity": args.drag_noise_along_velocity,
         "seed": args.seed,
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "all": summarise(res),

@@ -97,3 +97,56 @@ def test_drag_scaled_q_lnbeta_vanishes_in_thin_air() -> None:
     assert q[0] < 1e-12
     assert abs(q[1] / (5e-4 * (a60 / 10.0) ** 2) - 1.0) < 1e-3
     assert q[2] == 5e-4
+
+
+def test_drag_noise_along_the_velocity_adds_no_cross_track_covariance() -> None:
+    """``process_noise`` with q_vel_along: the extra density acts along v̂ only (rank one), with the same
+    integrated-random-walk time weights as the isotropic part; without it Q is unchanged."""
+    from tocsin.track.filter import process_noise
+
+    dt = np.array([1.0, 2.0])
+    v = np.array([[3.0, 4.0, 0.0], [0.0, 0.0, -1.0]])
+    u = v / np.linalg.norm(v, axis=1, keepdims=True)
+    qv, qb, qa = np.array([1e-4, 1e-4]), np.zeros(2), np.zeros(2)
+    base = process_noise(dt, qv, qb, qa)
+    assert np.array_equal(process_noise(dt, qv, qb, qa, None, None), base)
+    q = process_noise(dt, qv, qb, qa, np.array([0.3, 0.05]), u)
+    extra = q - base
+    for i in range(2):
+        cross = np.cross(u[i], [0.0, 1.0, 0.0] if i == 1 else [0.0, 0.0, 1.0])
+        cross /= np.linalg.norm(cross)
+        assert abs(cross @ extra[i, 3:6, 3:6] @ cross) < 1e-15
+        assert abs(u[i] @ extra[i, 3:6, 3:6] @ u[i] - [0.3, 0.05][i] * dt[i]) < 1e-12
+        assert abs(u[i] @ extra[i, 0:3, 0:3] @ u[i] - [0.3, 0.05][i] * dt[i] ** 3 / 3.0) < 1e-12
+        assert abs(u[i] @ extra[i, 0:3, 3:6] @ u[i] - [0.3, 0.05][i] * dt[i] ** 2 / 2.0) < 1e-12
+    assert np.allclose(q, np.swapaxes(q, 1, 2))
+
+
+def test_tracker_option_puts_the_drag_noise_along_the_velocity() -> None:
+    """``q_vel_drag_along_velocity``: a re-entering coasting track predicted 1 s ahead gains the same
+    velocity variance along v as with the isotropic drag noise, and across v only the floor's."""
+    from tocsin.track.filter import propagate
+
+    lat, lon, alt = 0.5, 0.7, 30e3
+    r = geodetic_to_ecef(np.array([lat]), np.array([lon]), np.array([alt]))
+    up = r / np.linalg.norm(r)
+    east = np.array([[-math.sin(lon), math.cos(lon), 0.0]])
+    x = np.zeros((1, NX))
+    x[:, 0:3] = r
+    x[:, 3:6] = 2000.0 * east - 1000.0 * up
+    x[:, 6] = math.log(5000.0)
+    P = np.eye(NX)[None] * 1e-6
+    cfg = TrackerConfig()
+    floor = np.array([cfg.q_vel_drag_floor_reentry or 0.0])
+    assert cfg.q_vel_drag_k2_s is not None
+    q = drag_scaled_q_vel(x, np.array([0.3]), cfg.q_vel_drag_k2_s, floor)
+    zero = np.zeros(1)
+    _, P_iso = propagate(x, P, np.ones(1), q, zero, zero)
+    _, P_al = propagate(x, P, np.ones(1), floor, zero, zero, q_vel_along=q - floor)
+    _, P_fl = propagate(x, P, np.ones(1), floor, zero, zero)
+    v = x[0, 3:6] / np.linalg.norm(x[0, 3:6])
+    across = np.cross(v, up[0])
+    across /= np.linalg.norm(across)
+    assert q[0] > 10.0 * floor[0]  # dense air: the drag term dominates the floor
+    assert abs(v @ P_al[0, 3:6, 3:6] @ v / (v @ P_iso[0, 3:6, 3:6] @ v) - 1.0) < 0.02
+    assert abs(across @ P_al[0, 3:6, 3:6] @ across / (across @ P_fl[0, 3:6, 3:6] @ across) - 1.0) < 1e-3

@@ -198,6 +198,8 @@ class E2EResult:
     state_err: FloatArray  # (R, T, 7) track state minus truth at its update time (ln beta: minus flown)
     state_cov: FloatArray  # (R, T, 7, 7) track covariance
     alt_m: FloatArray  # (R, T) true altitude at the track's update time
+    # "t_impact_unix_s" (R,), "impact_ecef_m" (R, 3): the true impacts; "snapshots": {time to go: (run
+    # indices, the stacked TrackSnapshot predicted)} for per-run analysis (impact Jacobians, state NEES).
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -319,6 +321,7 @@ def run_e2e(
         state_cov=np.full((n_r, n_t, 7, 7), np.nan),
         alt_m=np.full((n_r, n_t), np.nan),
     )
+    res.extra.update(t_impact_unix_s=t_imp, impact_ecef_m=p_imp)
     for j in range(n_t):
         runs = [r for r in range(n_r) if snaps[r][j] is not None]
         if not runs:
@@ -327,6 +330,7 @@ def run_e2e(
         snap = _stack([s for s in rows if s is not None], [f"R{r}" for r in runs])
         pr = predict_impacts(snap, config=pcfg)
         ri = np.array(runs)
+        res.extra.setdefault("snapshots", {})[float(tg[j])] = (ri, snap)
         truth_r, truth_v, _ = bank.interpolate(ri, snap.t_update_unix_s)
         e6 = snap.x[:, 0:6] - np.concatenate([truth_r, truth_v], axis=1)
         res.state_nees6[ri, j] = np.einsum(

@@ -69,12 +69,21 @@ def _jacobian(x: FloatArray) -> FloatArray:
     return A
 
 
-def process_noise(dt_s: FloatArray, q_vel: FloatArray, q_lnb: FloatArray, q_thrust: FloatArray) -> FloatArray:
+def process_noise(
+    dt_s: FloatArray,
+    q_vel: FloatArray,
+    q_lnb: FloatArray,
+    q_thrust: FloatArray,
+    q_vel_along: FloatArray | None = None,
+    v_dir: FloatArray | None = None,
+) -> FloatArray:
     """Discrete process noise (B, NX, NX) for steps dt_s (B,) with per-row spectral densities (B,).
 
     Velocity white-noise acceleration q_vel (m^2/s^3) and a thrust-acceleration random walk q_thrust
     (m^2/s^5) give the integrated-random-walk blocks of Bar-Shalom, Li, Kirubarajan 2001, eqs. 6.2.2-12
-    and 6.2.3-8; ln beta is a random walk with q_lnb (1/s).
+    and 6.2.3-8; ln beta is a random walk with q_lnb (1/s). ``q_vel_along`` (B,) with unit vectors
+    ``v_dir`` (B, 3) adds white acceleration noise along one direction only (density q_vel_along
+    v_dir v_dirᵀ): the drag-model error, which acts along the velocity.
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     t1, t2, t3, t4, t5 = np.abs(dt), dt**2, np.abs(dt) ** 3, dt**4, np.abs(dt) ** 5
@@ -91,6 +100,12 @@ def process_noise(dt_s: FloatArray, q_vel: FloatArray, q_lnb: FloatArray, q_thru
     Q[:, i3, i3] = rr
     Q[:, i3, i3 + 3] = Q[:, i3 + 3, i3] = rv
     Q[:, i3 + 3, i3 + 3] = vv
+    if q_vel_along is not None and v_dir is not None:
+        uu = q_vel_along[:, None, None] * (v_dir[:, :, None] * v_dir[:, None, :])
+        Q[:, 0:3, 0:3] += uu * (t3 / 3.0)[:, None, None]
+        Q[:, 0:3, 3:6] += uu * (t2 / 2.0)[:, None, None]
+        Q[:, 3:6, 0:3] += uu * (t2 / 2.0)[:, None, None]
+        Q[:, 3:6, 3:6] += uu * t1[:, None, None]
     Q[:, i3, i3 + 7] = Q[:, i3 + 7, i3] = ra
     Q[:, i3 + 3, i3 + 7] = Q[:, i3 + 7, i3 + 3] = va
     Q[:, i3 + 7, i3 + 7] = aa
@@ -134,6 +149,7 @@ def propagate(
     max_step_s: float = 1.0,
     exhaust_speed_mps: float | None = None,
     thrust_cap_mps2: float = 150.0,
+    q_vel_along: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """EKF prediction of states x (B, NX) and covariances P (B, NX, NX) by dt_s (B,) seconds.
 
@@ -142,6 +158,8 @@ def propagate(
     transition matrix, Bar-Shalom et al. 2001, sec. 10.3.2), P <- Phi P Phiᵀ + Q(h).
     With ``exhaust_speed_mps`` the thrust acceleration grows as a constant-thrust motor's does
     (``_rocket_growth``): held at its mid-step value in the RK4 step, advanced to its end-of-step value.
+    ``q_vel_along`` (B,): velocity noise density along the velocity of each sub-step's start state, on
+    top of the isotropic ``q_vel`` (``process_noise``).
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     if x.shape[0] == 0:
@@ -163,7 +181,11 @@ def propagate(
         beta = np.exp(xs[:, 6])
         s6 = rk4_step(xs[:, 0:6], h, beta, thrust=_constant_thrust(a_step))
         xs = np.concatenate([s6, xs[:, 6:7], a_end], axis=1)
-        Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust)
+        v_dir = None
+        if q_vel_along is not None:
+            sp = np.linalg.norm(xs[:, 3:6], axis=1, keepdims=True)
+            v_dir = np.where(sp > 0.0, xs[:, 3:6] / np.where(sp > 0.0, sp, 1.0), 0.0)
+        Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust, q_vel_along, v_dir)
     Ps = 0.5 * (Ps + np.swapaxes(Ps, 1, 2))
     return xs, Ps
 
