@@ -115,6 +115,37 @@ def _rocket_growth(a: FloatArray, h: FloatArray, v_e: float, cap: float) -> tupl
     return a * factor[:, None], np.where(grow[:, None, None], J, 0.0)
 
 
+def thrust_cutoff_noise(dt_s: FloatArray, a: FloatArray, rate_per_s: float) -> FloatArray:
+    """Process noise (B, NX, NX) over dt_s (B,) of a motor that may stop at any moment, thrust a (B, 3).
+
+    Thrust termination (burnout, engine cut-off, a boost failure) is a jump of the thrust acceleration
+    to zero. With a hazard rate lambda the jump over dt has probability lambda dt and the thrust the
+    covariance lambda dt a aᵀ (Bernoulli variance, first order in dt); as a white-noise density
+    lambda a aᵀ along the thrust it enters position and velocity through the same integrated blocks
+    as the thrust random walk (``process_noise``). The mean keeps the burning branch (the IR still
+    sees a plume); the variance lets the updates take the thrust down within a few scans once the
+    motor has stopped, where the random walk alone (sqrt(q_thrust t): 6 m/s^2 in 10 s) would keep
+    tens of m/s^2 through the 10-20 s the body stays hot (``hot_coast_s``), and a growing thrust
+    (``_rocket_growth``) would push it further.
+    """
+    dt = np.asarray(dt_s, dtype=np.float64)
+    qa = rate_per_s * a[:, :, None] * a[:, None, :]  # (B, 3, 3) density along the thrust
+    t1, t2, t3, t4, t5 = np.abs(dt), dt**2, np.abs(dt) ** 3, dt**4, np.abs(dt) ** 5
+    Q = np.zeros((dt.shape[0], NX, NX))
+    blocks = (
+        (slice(0, 3), slice(0, 3), t5 / 20.0),
+        (slice(0, 3), slice(3, 6), t4 / 8.0),
+        (slice(3, 6), slice(3, 6), t3 / 3.0),
+        (slice(0, 3), slice(7, 10), t3 / 6.0),
+        (slice(3, 6), slice(7, 10), t2 / 2.0),
+        (slice(7, 10), slice(7, 10), t1),
+    )
+    for r, c, f in blocks:
+        Q[:, r, c] = f[:, None, None] * qa
+        Q[:, c, r] = f[:, None, None] * qa
+    return Q
+
+
 def _constant_thrust(a_mps2: FloatArray) -> ThrustLaw:
     """Thrust law holding each object's thrust acceleration (m/s^2) constant over a step."""
 
@@ -134,6 +165,7 @@ def propagate(
     max_step_s: float = 1.0,
     exhaust_speed_mps: float | None = None,
     thrust_cap_mps2: float = 150.0,
+    cutoff_rate_per_s: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """EKF prediction of states x (B, NX) and covariances P (B, NX, NX) by dt_s (B,) seconds.
 
@@ -142,6 +174,7 @@ def propagate(
     transition matrix, Bar-Shalom et al. 2001, sec. 10.3.2), P <- Phi P Phiᵀ + Q(h).
     With ``exhaust_speed_mps`` the thrust acceleration grows as a constant-thrust motor's does
     (``_rocket_growth``): held at its mid-step value in the RK4 step, advanced to its end-of-step value.
+    With ``cutoff_rate_per_s`` the motor may stop at any time (``thrust_cutoff_noise``).
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     if x.shape[0] == 0:
@@ -164,6 +197,8 @@ def propagate(
         s6 = rk4_step(xs[:, 0:6], h, beta, thrust=_constant_thrust(a_step))
         xs = np.concatenate([s6, xs[:, 6:7], a_end], axis=1)
         Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust)
+        if cutoff_rate_per_s is not None:
+            Ps = Ps + thrust_cutoff_noise(h, xs[:, 7:10], cutoff_rate_per_s)
     Ps = 0.5 * (Ps + np.swapaxes(Ps, 1, 2))
     return xs, Ps
 
