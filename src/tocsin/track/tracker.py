@@ -216,6 +216,7 @@ class TrackerConfig:
     # zero, which the thrust random walk (6 m/s^2 in 10 s at q 4) cannot follow: after the cut-off the
     # IR still sees the hot body for 10-20 s (``hot_coast_s``), always in the boost mode (IR hits weigh
     # 0.9 : 0.05 for it), whose thrust stays at tens of m/s^2, or grows with the option above.
+    boost_cutoff_rate_per_s: float | None = None
     max_speed_mps: float = 8000.0  # two-plot initiation speed bound
     pair_dt_s: tuple[float, float] = (0.3, 12.0)  # allowed time between the two initiating plots
     ir_pair_max_dt_s: float = 1.0  # max time between two IR lines of sight triangulated together
