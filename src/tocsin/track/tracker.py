@@ -207,7 +207,10 @@ class TrackerConfig:
     # default: coverage drops on seed 2 (the bar allows no drop), 2,650 m/s gains nothing on seeds 1-4,
     # and after a motor stops the IR still sees the hot body for 10-20 s (hot_coast_s) in the boost mode,
     # whose predicted thrust now keeps growing (the likely loss of m154, a boost failure). The false
-    # count of one seed moves by +-30 % under any small change of the IR-only tracking.
+    # count of one seed moves by +-30 % under any small change of the IR-only tracking. Session 11 (seeds
+    # 1-4 at 83fec96): None 25/33/47/28 false, coverage 192/193/192/194; 2,400 m/s 19/38/26/16, 192/193/
+    # 192/193; 2,400 m/s with ``boost_cutoff_rate_per_s`` 0.02 19/29/32/24, 193/192/192/192 (only
+    # boost failures are ever missing, and which ones are covered changes with any tracking change).
     boost_exhaust_speed_mps: float | None = None
     # Growth stops at this thrust acceleration (a motor never burns to zero mass).
     boost_thrust_cap_mps2: float = 150.0
