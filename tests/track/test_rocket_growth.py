@@ -1,5 +1,6 @@
 """Boost-mode thrust growth of a constant-thrust motor (``filter._rocket_growth``, ``TrackerConfig.
-boost_exhaust_speed_mps``): closed form, Jacobian, and a prediction that keeps up with the motor."""
+boost_exhaust_speed_mps``): closed form, Jacobian, and a prediction that keeps up with the motor; the thrust
+cut-off hazard (``filter.thrust_cutoff_noise``, ``TrackerConfig.boost_cutoff_rate_per_s``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from tocsin.geo.frames import enu_vector_to_ecef, geodetic_to_ecef
 from tocsin.physics.dynamics import rk4_step
-from tocsin.track.filter import _rocket_growth, propagate
+from tocsin.track.filter import _rocket_growth, ekf_update, propagate, thrust_cutoff_noise
 from tocsin.track.models import NX
 
 DEG = math.pi / 180.0
@@ -71,3 +72,44 @@ def test_boost_prediction_keeps_up_with_a_constant_thrust_motor() -> None:
     grown, _ = propagate(x, P, np.array([20.0]), one, one * 1e-6, one, exhaust_speed_mps=V_E)
     assert np.linalg.norm(held[0, 0:3] - truth[0, 0:3]) > 900.0
     assert np.linalg.norm(grown[0, 0:3] - truth[0, 0:3]) < 5.0
+
+
+def test_cutoff_noise_is_along_the_thrust_and_zero_without_thrust() -> None:
+    a = np.array([[30.0, 40.0, 0.0], [0.0, 0.0, 0.0]])
+    Q = thrust_cutoff_noise(np.array([2.0, 2.0]), a, 0.02)
+    assert np.allclose(Q[0, 7:10, 7:10], 0.02 * 2.0 * np.outer(a[0], a[0]))
+    assert np.all(Q[1] == 0.0)
+    assert np.all(np.linalg.eigvalsh(Q[0]) > -1e-9)
+    assert np.allclose(Q[0], Q[0].T)
+
+
+def test_cutoff_noise_lets_the_filter_follow_a_motor_that_stops() -> None:
+    # A motor at 40 m/s^2 (growing, v_e 2,400 m/s in the filter) stops at t = 0; 20 position fixes at
+    # 1 km sigma (noise-free, deterministic) follow. With the thrust random walk alone the estimate
+    # keeps ~19 m/s^2 and the track runs ~900 m ahead of the coasting body; with a cut-off hazard of
+    # 0.02/s the estimate falls under 6 m/s^2 and the track stays within ~200 m.
+    lat, lon = 33.9 * DEG, 46.5 * DEG
+    d = enu_vector_to_ecef(np.array([-0.5, -0.1, 0.86]), lat, lon)
+    d /= np.linalg.norm(d)
+    s = np.concatenate([geodetic_to_ecef(lat, lon, 40e3), 1500.0 * d])[None]
+    x0 = np.zeros((1, NX))
+    x0[0, 0:6] = s[0]
+    x0[0, 6] = math.log(1e9)
+    x0[0, 7:10] = 40.0 * d
+    P0 = np.diag([1e6] * 3 + [1e4] * 3 + [1e-6] + [25.0] * 3)[None]
+    H = np.zeros((1, 3, NX))
+    H[0, :, 0:3] = np.eye(3)
+    R = np.eye(3) * 1000.0**2
+    one = np.ones(1)
+    out = {}
+    for rate in (None, 0.02):
+        x, P, truth = x0.copy(), P0.copy(), s.copy()
+        for _ in range(20):
+            truth = rk4_step(truth, 1.0, 1e9)
+            x, P = propagate(
+                x, P, one, one * 1e-2, one * 1e-6, one * 4.0, exhaust_speed_mps=2400.0, cutoff_rate_per_s=rate
+            )
+            x, P, _, _ = ekf_update(x, P, truth[:, 0:3] - x[:, 0:3], H, R)
+        out[rate] = (np.linalg.norm(x[0, 7:10]), np.linalg.norm(x[0, 0:3] - truth[0, 0:3]))
+    assert out[None][0] > 15.0 and out[None][1] > 700.0
+    assert out[0.02][0] < 6.0 and out[0.02][1] < 250.0

@@ -130,6 +130,37 @@ def _rocket_growth(a: FloatArray, h: FloatArray, v_e: float, cap: float) -> tupl
     return a * factor[:, None], np.where(grow[:, None, None], J, 0.0)
 
 
+def thrust_cutoff_noise(dt_s: FloatArray, a: FloatArray, rate_per_s: float) -> FloatArray:
+    """Process noise (B, NX, NX) over dt_s (B,) of a motor that may stop at any moment, thrust a (B, 3).
+
+    Thrust termination (burnout, engine cut-off, a boost failure) is a jump of the thrust acceleration
+    to zero. With a hazard rate lambda the jump over dt has probability lambda dt and the thrust the
+    covariance lambda dt a aᵀ (Bernoulli variance, first order in dt); as a white-noise density
+    lambda a aᵀ along the thrust it enters position and velocity through the same integrated blocks
+    as the thrust random walk (``process_noise``). The mean keeps the burning branch (the IR still
+    sees a plume); the variance lets the updates take the thrust down within a few scans once the
+    motor has stopped, where the random walk alone (sqrt(q_thrust t): 6 m/s^2 in 10 s) would keep
+    tens of m/s^2 through the 10-20 s the body stays hot (``hot_coast_s``), and a growing thrust
+    (``_rocket_growth``) would push it further.
+    """
+    dt = np.asarray(dt_s, dtype=np.float64)
+    qa = rate_per_s * a[:, :, None] * a[:, None, :]  # (B, 3, 3) density along the thrust
+    t1, t2, t3, t4, t5 = np.abs(dt), dt**2, np.abs(dt) ** 3, dt**4, np.abs(dt) ** 5
+    Q = np.zeros((dt.shape[0], NX, NX))
+    blocks = (
+        (slice(0, 3), slice(0, 3), t5 / 20.0),
+        (slice(0, 3), slice(3, 6), t4 / 8.0),
+        (slice(3, 6), slice(3, 6), t3 / 3.0),
+        (slice(0, 3), slice(7, 10), t3 / 6.0),
+        (slice(3, 6), slice(7, 10), t2 / 2.0),
+        (slice(7, 10), slice(7, 10), t1),
+    )
+    for r, c, f in blocks:
+        Q[:, r, c] = f[:, None, None] * qa
+        Q[:, c, r] = f[:, None, None] * qa
+    return Q
+
+
 def _constant_thrust(a_mps2: FloatArray) -> ThrustLaw:
     """Thrust law holding each object's thrust acceleration (m/s^2) constant over a step."""
 
@@ -150,6 +181,7 @@ def propagate(
     exhaust_speed_mps: float | None = None,
     thrust_cap_mps2: float = 150.0,
     q_vel_along: FloatArray | None = None,
+    cutoff_rate_per_s: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """EKF prediction of states x (B, NX) and covariances P (B, NX, NX) by dt_s (B,) seconds.
 
@@ -160,6 +192,7 @@ def propagate(
     (``_rocket_growth``): held at its mid-step value in the RK4 step, advanced to its end-of-step value.
     ``q_vel_along`` (B,): velocity noise density along the velocity of each sub-step's start state, on
     top of the isotropic ``q_vel`` (``process_noise``).
+    With ``cutoff_rate_per_s`` the motor may stop at any time (``thrust_cutoff_noise``).
     """
     dt = np.asarray(dt_s, dtype=np.float64)
     if x.shape[0] == 0:
@@ -186,6 +219,8 @@ def propagate(
             sp = np.linalg.norm(xs[:, 3:6], axis=1, keepdims=True)
             v_dir = np.where(sp > 0.0, xs[:, 3:6] / np.where(sp > 0.0, sp, 1.0), 0.0)
         Ps = Phi @ Ps @ np.swapaxes(Phi, 1, 2) + process_noise(h, q_vel, q_lnb, q_thrust, q_vel_along, v_dir)
+        if cutoff_rate_per_s is not None:
+            Ps = Ps + thrust_cutoff_noise(h, xs[:, 7:10], cutoff_rate_per_s)
     Ps = 0.5 * (Ps + np.swapaxes(Ps, 1, 2))
     return xs, Ps
 

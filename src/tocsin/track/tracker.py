@@ -220,8 +220,19 @@ class TrackerConfig:
     # default: coverage drops on seed 2 (the bar allows no drop), 2,650 m/s gains nothing on seeds 1-4,
     # and after a motor stops the IR still sees the hot body for 10-20 s (hot_coast_s) in the boost mode,
     # whose predicted thrust now keeps growing (the likely loss of m154, a boost failure). The false
-    # count of one seed moves by +-30 % under any small change of the IR-only tracking.
+    # count of one seed moves by +-30 % under any small change of the IR-only tracking. Session 11 (seeds
+    # 1-4 at 83fec96): None 25/33/47/28 false, coverage 192/193/192/194; 2,400 m/s 19/38/26/16, 192/193/
+    # 192/193; 2,400 m/s with ``boost_cutoff_rate_per_s`` 0.02 19/29/32/24, 193/192/192/192 (only
+    # boost failures are ever missing, and which ones are covered changes with any tracking change).
     boost_exhaust_speed_mps: float | None = None
+    # Growth stops at this thrust acceleration (a motor never burns to zero mass).
+    boost_thrust_cap_mps2: float = 150.0
+    # Thrust cut-off hazard of the boost mode (1/s; ``filter.thrust_cutoff_noise``; None: none): the
+    # motor may stop at any moment (burnout, engine cut-off, a boost failure), a jump of the thrust to
+    # zero, which the thrust random walk (6 m/s^2 in 10 s at q 4) cannot follow: after the cut-off the
+    # IR still sees the hot body for 10-20 s (``hot_coast_s``), always in the boost mode (IR hits weigh
+    # 0.9 : 0.05 for it), whose thrust stays at tens of m/s^2, or grows with the option above.
+    boost_cutoff_rate_per_s: float | None = None
     max_speed_mps: float = 8000.0  # two-plot initiation speed bound
     pair_dt_s: tuple[float, float] = (0.3, 12.0)  # allowed time between the two initiating plots
     ir_pair_max_dt_s: float = 1.0  # max time between two IR lines of sight triangulated together
@@ -822,7 +833,9 @@ class Tracker:
             q_a,
             self.config.max_step_s,
             self.config.boost_exhaust_speed_mps,
+            self.config.boost_thrust_cap_mps2,
             q_vel_along=q_al,
+            cutoff_rate_per_s=self.config.boost_cutoff_rate_per_s,
         )
         tau = self.config.lnbeta_relax_exo_s
         if tau is not None and not np.all(endo):
