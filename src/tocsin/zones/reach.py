@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 
 from tocsin._types import FloatArray, IntArray
 from tocsin.geo.geodesic import geodesic_distance_m
@@ -116,10 +115,8 @@ def launch_reach_eval(
     radius = float(max((classes[i].danger_radius_m for i in climb), default=300.0))
     r_eff = evaluator.effective_radius_m(np.full(n, radius))
     reach = reach_range_m(cfg)
-    cen = shapely.centroid(zones.geoms_lonlat)
-    zlon, zlat = shapely.get_x(cen), shapely.get_y(cen)
-    b = np.asarray(shapely.bounds(zones.geoms_m), dtype=np.float64).reshape(-1, 4)
-    half = 0.5 * np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    zlat, zlon = evaluator.zone_centroids_deg()
+    half = evaluator.zone_half_diag_m()
     r_thr: list[IntArray] = []
     r_zone: list[IntArray] = []
     r_lo: list[FloatArray] = []

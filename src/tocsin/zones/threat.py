@@ -485,6 +485,7 @@ class ThreatEvaluator:
     watch: RadarWatch | None = None
     _centroids: FloatArray | None = field(default=None, repr=False)
     _half_diag: FloatArray | None = field(default=None, repr=False)
+    _centroids_deg: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False)
 
     def grid(self, radius_m: float) -> _RadiusGrid:
         """The cached grid for one (already rounded) buffer radius in metres."""
@@ -803,6 +804,17 @@ class ThreatEvaluator:
             cen = shapely.centroid(self.zones.geoms_m)
             self._centroids = np.column_stack([shapely.get_x(cen), shapely.get_y(cen)])
         return self._centroids
+
+    def zone_centroids_deg(self) -> tuple[FloatArray, FloatArray]:
+        """Zone centroids (lat, lon) in degrees, (Z,) each, cached (distances from far launch areas)."""
+        if self._centroids_deg is None:
+            cen = shapely.centroid(self.zones.geoms_lonlat)
+            self._centroids_deg = (np.asarray(shapely.get_y(cen)), np.asarray(shapely.get_x(cen)))
+        return self._centroids_deg
+
+    def zone_half_diag_m(self) -> FloatArray:
+        """Half the diagonal of each zone's bounding box in the local frame (m), (Z,), cached."""
+        return self._zone_half_diag()
 
     def _zone_half_diag(self) -> FloatArray:
         if self._half_diag is None:
