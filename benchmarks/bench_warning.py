@@ -8,7 +8,8 @@ over-warning <= 3 take-cover episodes per struck pair.
 
 Writes ``benchmarks/out/warning.json`` and ``benchmarks/out/warning.md`` (a README-ready table). Usage:
 ``python benchmarks/bench_warning.py [--scenarios al-asad-2020 rocket-barrage] [--seeds 1 2]
-[--work DIR] [--ir-only] [--one-ir] [--noise-factor F] [--clutter-factor F] [--mach-drag]``.
+[--work DIR] [--ir-only] [--one-ir] [--noise-factor F] [--clutter-factor F] [--pd-factor F]
+[--revisit-factor F] [--mach-drag]``.
 ``--one-ir`` runs each scenario with its first infrared satellite as the only sensor (no stereo, no
 radar: the one-sensor launch reports of ``tocsin.track.launch_detect`` are all it has). ``--ir-only`` adds,
 for each scenario with radars, a variant whose sensors file keeps only the infrared satellites (as at
@@ -18,6 +19,9 @@ then runs it with the sensors file as originally declared: the sensors are noisi
 ``--clutter-factor F`` (model mismatch) simulates each scenario with every sensor's false plots per scan
 (``clutter_per_scan``) multiplied by F and runs it with the sensors file as declared: a denser clutter
 environment than the radar and satellite operators reported.
+``--pd-factor F`` (model mismatch) simulates with every sensor's detection probability x F (capped at 1)
+and runs with the declared one. ``--revisit-factor F`` (another sensor layout, declared as such)
+simulates and runs with every sensor's revisit time x F: slower radars and satellites.
 ``--mach-drag`` (model mismatch) simulates every object with a drag coefficient that follows Mach number
 (``mach_drag`` classes: up to 1.8x the hypersonic drag near Mach 1.2), which tocsin's constant-beta
 model does not know.
@@ -88,34 +92,56 @@ def _with_mach_drag(text: str) -> str:
     return str(yaml.safe_dump(doc, sort_keys=False))
 
 
+# Mismatch knobs: (YAML key pattern, label, tag). Truth-only knobs simulate with the key scaled and run
+# with the sensors file as declared; a layout knob changes the sensors themselves (declared = true).
+TRUTH_KNOBS = {
+    "noise": (
+        r"sigma_(?:range_m|az_deg|el_deg|range_rate_mps|los_deg)",
+        "sensors {f:g}x noisier than declared",
+    ),
+    "clutter": (r"clutter_per_scan", "clutter {f:g}x"),
+    "pd": (r"pd", "detection probability {f:g}x declared"),
+}
+LAYOUT_KNOBS = {"revisit": (r"revisit_s", "every revisit {f:g}x longer")}
+
+
+def _scaled(text: str, key: str, factor: float, cap: float | None = None) -> str:
+    """``text`` with every ``key: number`` YAML value multiplied by ``factor`` (at most ``cap``)."""
+
+    def repl(m: re.Match[str]) -> str:
+        v = float(m.group(2)) * factor
+        return f"{m.group(1)}{min(v, cap) if cap is not None else v!r}"
+
+    return re.sub(rf"(\b{key}: )([0-9.eE+-]+)", repl, text)
+
+
 def _variant(
-    scenario: str, factor: float, mach_drag: bool, scen: Path, seed: int, clutter_factor: float = 1.0
+    scenario: str, truth: dict[str, float], layout: dict[str, float], mach_drag: bool, scen: Path, seed: int
 ) -> None:
-    """Simulate ``scenario`` with every sigma x ``factor``, every clutter density x ``clutter_factor``
-    (and Mach-dependent drag) into ``scen``; keep the declared sensors.json."""
+    """Simulate ``scenario`` into ``scen`` with the ``truth`` knobs (TRUTH_KNOBS name -> factor) applied to
+    the truth only and the ``layout`` knobs (LAYOUT_KNOBS) to both truth and the declared sensors file
+    (and Mach-dependent drag in the truth)."""
     from importlib import resources
 
     text = resources.files("tocsin.sim").joinpath("scenarios", f"{scenario}.yaml").read_text(encoding="utf-8")
-    text = re.sub(
-        r"(sigma_(?:range_m|az_deg|el_deg|range_rate_mps|los_deg): )([0-9.eE+-]+)",
-        lambda m: f"{m.group(1)}{float(m.group(2)) * factor!r}",
-        text,
-    )
-    text = re.sub(
-        r"(clutter_per_scan: )([0-9.eE+-]+)",
-        lambda m: f"{m.group(1)}{float(m.group(2)) * clutter_factor!r}",
-        text,
-    )
+    for name, f in layout.items():
+        text = _scaled(text, LAYOUT_KNOBS[name][0], f)
+    declared_text = text
+    for name, f in truth.items():
+        text = _scaled(text, TRUTH_KNOBS[name][0], f, cap=1.0 if name == "pd" else None)
     if mach_drag:
         text = _with_mach_drag(text)
-    yaml_path = scen.parent / "variant.yaml"
     scen.parent.mkdir(parents=True, exist_ok=True)
+    yaml_path = scen.parent / "variant.yaml"
     yaml_path.write_text(text, encoding="utf-8")
     _tocsin("simulate", str(yaml_path), "--out", str(scen), "--seed", str(seed))
-    declared = scen.parent / "declared"
-    _tocsin("simulate", scenario, "--out", str(declared), "--seed", str(seed))
-    shutil.copy(declared / "sensors.json", scen / "sensors.json")
-    shutil.rmtree(declared, ignore_errors=True)
+    if declared_text != text:
+        declared_yaml = scen.parent / "declared.yaml"
+        declared_yaml.write_text(declared_text, encoding="utf-8")
+        declared = scen.parent / "declared"
+        _tocsin("simulate", str(declared_yaml), "--out", str(declared), "--seed", str(seed))
+        shutil.copy(declared / "sensors.json", scen / "sensors.json")
+        shutil.rmtree(declared, ignore_errors=True)
 
 
 def one(
@@ -123,27 +149,31 @@ def one(
     seed: int,
     work: Path,
     ir_only: bool = False,
-    noise_factor: float = 1.0,
+    truth: dict[str, float] | None = None,
+    layout: dict[str, float] | None = None,
     mach_drag: bool = False,
-    clutter_factor: float = 1.0,
     one_ir: bool = False,
 ) -> dict[str, Any] | None:
-    """Simulate, run and evaluate one scenario; the headline row, or None when ``ir_only`` has no radar."""
+    """Simulate, run and evaluate one scenario; the headline row, or None when ``ir_only`` has no radar.
+
+    ``truth`` and ``layout`` map TRUTH_KNOBS / LAYOUT_KNOBS names to factors (see ``_variant``)."""
+    truth = {k: f for k, f in (truth or {}).items() if f != 1.0}
+    layout = {k: f for k, f in (layout or {}).items() if f != 1.0}
     label = f"{scenario}{' (IR only)' if ir_only else ''}"
-    label += f" (sensors {noise_factor:g}x noisier than declared)" if noise_factor != 1.0 else ""
+    tag = "-ironly" if ir_only else ""
+    for name, f in [*truth.items(), *layout.items()]:
+        label += " (" + {**TRUTH_KNOBS, **LAYOUT_KNOBS}[name][1].format(f=f) + ")"
+        tag += f"-{name}{f:g}"
     label += " (Mach-dependent drag)" if mach_drag else ""
-    label += f" (clutter {clutter_factor:g}x)" if clutter_factor != 1.0 else ""
     label += " (one IR satellite only)" if one_ir else ""
-    tag = f"{'-ironly' if ir_only else ''}{f'-noise{noise_factor:g}' if noise_factor != 1.0 else ''}"
     tag += "-mach" if mach_drag else ""
-    tag += f"-clutter{clutter_factor:g}" if clutter_factor != 1.0 else ""
     tag += "-oneir" if one_ir else ""
     base = work / f"{scenario}{tag}-s{seed}"
     scen, run, ev = base / "scenario", base / "run", base / "eval"
     for d in (scen, run, ev):
         shutil.rmtree(d, ignore_errors=True)
-    if noise_factor != 1.0 or mach_drag or clutter_factor != 1.0:
-        _variant(scenario, noise_factor, mach_drag, scen, seed, clutter_factor)
+    if truth or layout or mach_drag:
+        _variant(scenario, truth, layout, mach_drag, scen, seed)
     else:
         _tocsin("simulate", scenario, "--out", str(scen), "--seed", str(seed))
     if ir_only and not _ir_only(scen):
@@ -247,6 +277,8 @@ def main() -> int:
     ap.add_argument("--mach-drag", action="store_true", help="truth flies Mach-dependent drag")
     ap.add_argument("--one-ir", action="store_true", help="keep only the first infrared satellite")
     ap.add_argument("--clutter-factor", type=float, default=1.0, help="true clutter / declared clutter")
+    ap.add_argument("--pd-factor", type=float, default=1.0, help="true detection probability / declared")
+    ap.add_argument("--revisit-factor", type=float, default=1.0, help="every sensor's revisit time x F")
     ap.add_argument("--work", type=Path, default=None, help="keep scenario/run/eval folders here")
     ap.add_argument("--name", default="warning", help="output file stem in benchmarks/out")
     args = ap.parse_args()
@@ -260,9 +292,9 @@ def main() -> int:
                     seed,
                     work,
                     ir_only=ir,
-                    noise_factor=args.noise_factor,
+                    truth={"noise": args.noise_factor, "clutter": args.clutter_factor, "pd": args.pd_factor},
+                    layout={"revisit": args.revisit_factor},
                     mach_drag=args.mach_drag,
-                    clutter_factor=args.clutter_factor,
                     one_ir=args.one_ir,
                 )
                 if row is None:
