@@ -66,3 +66,34 @@ def test_absurd_detections_and_clock_jumps_raise_no_warning_and_keep_the_track()
         for t_bad in (T0 + 1e15, 1e300, 1.7e308):
             trk.process(ts.scan("r1", t_bad, ts.radar_plots(rad, X[60:61], rng)))
             assert trk.n_tracks()[1] == 0
+
+
+def test_track_with_non_finite_prediction_is_dropped_before_gating() -> None:
+    """A track whose state has left the finite numbers must not reach the assignment (a NaN cost
+    matrix makes linear_sum_assignment raise): it is dropped, counted, and the others go on."""
+    t, X = ts.srbm_truth()
+    rad = ts.radar()
+    rng = np.random.default_rng(11)
+    far = X.copy()
+    far[:, 0:3] += np.array([60e3, 0.0, 0.0])  # a second object 60 km away: its own track
+    trk = Tracker({"r1": rad})  # type: ignore[dict-item]
+    for k in range(20):
+        both = np.concatenate([X[k : k + 1], far[k : k + 1]])
+        trk.process(ts.scan("r1", T0 + t[k], ts.radar_plots(rad, both, rng)))
+    assert trk.n_tracks()[1] == 2
+    # Corrupt one track's state, as an overflowed update would leave it.
+    core = trk._core
+    core.tracks.xm[0, :, 3] = np.nan
+    bad_id = trk.snapshot().track_ids[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(20, 40):
+            both = np.concatenate([X[k : k + 1], far[k : k + 1]])
+            trk.process(ts.scan("r1", T0 + t[k], ts.radar_plots(rad, both, rng)))
+    assert trk.counters["numerical_reject"] >= 1
+    snap = trk.snapshot()
+    assert bad_id not in snap.track_ids
+    assert np.all(np.isfinite(snap.x)) and np.all(np.isfinite(snap.P))
+    # Both objects are still tracked: the surviving track and a fresh one on the corrupted object.
+    for obj in (X[39], far[39]):
+        assert np.min(np.linalg.norm(snap.x[:, 0:3] - obj[0:3], axis=1)) < 1000.0

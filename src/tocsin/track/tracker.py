@@ -456,7 +456,8 @@ class Tracker:
     ``bad_detection`` (per detection: NaN, range <= 0 or >= 1e8 m, |range rate| >= 1.2e5 m/s,
     |el| > 90 deg, zero LOS), ``too_late``,
     ``merged_scan`` (a second scan with the same sensor and time, merged into the first),
-    ``numerical_reject`` (an update that produced a non-finite state, not applied).
+    ``numerical_reject`` (an update that produced a non-finite state, not applied, or a track whose
+    prediction did, dropped before gating).
     """
 
     def __init__(self, sensors: Mapping[str, SensorModel], config: TrackerConfig = TrackerConfig()) -> None:
@@ -690,6 +691,14 @@ class Tracker:
         # max_coast_s is gone either way, and a scan far in the future (bad clock) must not make the
         # filter integrate across the gap (overflow, and max_step_s sub-steps without end).
         tr = self._predict(core.tracks.select(t - core.tracks.t_upd <= self.config.max_coast_s), t)
+        # A prediction that left the finite numbers (a state driven to overflow by a wild update or a
+        # runaway thrust mode) would poison the gating and the assignment's cost matrix: such a track
+        # is dropped here and counted, never gated.
+        finite = np.all(np.isfinite(tr.xm), axis=(1, 2)) & np.all(np.isfinite(tr.Pm), axis=(1, 2, 3))
+        finite &= np.all(np.isfinite(tr.mu), axis=1)
+        if not np.all(finite):
+            self.counters["numerical_reject"] += int(np.sum(~finite))
+            tr = tr.select(finite)
         n, m = len(tr), z.shape[0]
         xc, Pc = kf.imm_combine(tr.xm, tr.Pm, tr.mu)
         # Opportunities: tracks the sensor should have seen (IR sees hot, boosting objects only).
